@@ -1,0 +1,157 @@
+"""The indicator catalogue (``schemas/catalogue.yaml``) as typed, validated objects.
+
+Every fact about a category, an indicator, a unit or a denominator is written once in
+the YAML file; this module loads and checks it, and offers the look-ups the rest of the
+code needs (unit conversion, localised names). Nothing here restates a catalogue fact.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ideal.config import CATALOGUE_PATH
+
+Lang = Literal["es", "pt", "en"]
+LANGS: tuple[Lang, ...] = ("es", "pt", "en")
+
+
+class Names(BaseModel):
+    """A label in the three working languages."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    es: str = Field(min_length=1)
+    pt: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return str(getattr(self, lang, self.en))
+
+
+class Unit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    dimension: str
+    to_base: float = Field(gt=0)
+    name: Names
+
+
+class Denominator(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    per: float = Field(gt=0)
+    source: str
+    name: Names
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Names
+    group: str
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    category: str
+    kind: Literal["quantitative", "expert"]
+    unit: str
+    direction: Literal[1, -1]
+    denominator: str | None
+    plausible: tuple[float, float]
+    period_aggregation: Literal["sum", "mean"]
+    name: Names
+
+    @field_validator("plausible")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] > v[1]:
+            raise ValueError(f"plausible range {v} has min > max")
+        return v
+
+
+class Catalogue(BaseModel):
+    """The whole catalogue, cross-checked: every reference resolves, every code is unique."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    catalogue_version: str
+    units: dict[str, Unit]
+    denominators: dict[str, Denominator]
+    categories: tuple[Category, ...]
+    indicators: tuple[Indicator, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inject_codes(cls, data: dict[str, object]) -> dict[str, object]:
+        # The YAML keys units/denominators by code; carry the key into each object.
+        for key in ("units", "denominators"):
+            section = data.get(key)
+            if isinstance(section, dict):
+                data[key] = {c: {"code": c, **v} for c, v in section.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Catalogue:
+        cats = [c.code for c in self.categories]
+        codes = [i.code for i in self.indicators]
+        for label, items in (("category", cats), ("indicator", codes)):
+            dupes = sorted({c for c in items if items.count(c) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {label} codes: {dupes}")
+        for ind in self.indicators:
+            if ind.category not in cats:
+                raise ValueError(f"indicator {ind.code}: unknown category {ind.category!r}")
+            if ind.unit not in self.units:
+                raise ValueError(f"indicator {ind.code}: unknown unit {ind.unit!r}")
+            if ind.denominator is not None and ind.denominator not in self.denominators:
+                raise ValueError(f"indicator {ind.code}: unknown denominator {ind.denominator!r}")
+        for cat in cats:
+            kinds = [i.kind for i in self.indicators if i.category == cat]
+            if kinds.count("expert") != 1 or kinds.count("quantitative") < 1:
+                raise ValueError(
+                    f"category {cat}: needs exactly one expert item and at least one "
+                    f"quantitative indicator"
+                )
+        return self
+
+    # -- look-ups ---------------------------------------------------------------------
+    @property
+    def indicator_by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+    @property
+    def category_by_code(self) -> dict[str, Category]:
+        return {c.code: c for c in self.categories}
+
+    def indicators_of(self, category: str) -> list[Indicator]:
+        return [i for i in self.indicators if i.category == category]
+
+    def conversion_factor(self, from_unit: str, to_unit: str) -> float | None:
+        """Factor that turns a value in ``from_unit`` into ``to_unit``; None if incompatible."""
+        src, dst = self.units.get(from_unit), self.units.get(to_unit)
+        if src is None or dst is None or src.dimension != dst.dimension:
+            return None
+        return src.to_base / dst.to_base
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Read and validate a catalogue file (the project's by default)."""
+    if path is None:
+        return _default_catalogue()
+    return _read(path)
+
+
+def _read(path: Path) -> Catalogue:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return Catalogue.model_validate(data)
+
+
+@cache
+def _default_catalogue() -> Catalogue:
+    return _read(CATALOGUE_PATH)

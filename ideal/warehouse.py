@@ -1,0 +1,340 @@
+"""The DuckDB warehouse: table definitions, schema creation and connections.
+
+Tables follow ``{layer}_{domain}__{name}`` (raw = as received, core = typed and
+harmonised, out = scores). Every column is defined once in ``FIELDS`` with its type and
+description; each table lists its columns, its grain and its primary key, and the DDL
+and docs/warehouse.md are generated from these definitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Field:
+    type: str
+    description: str
+
+
+FIELDS: dict[str, Field] = {
+    # identifiers
+    "cycle_id": Field("VARCHAR", "Assessment cycle identifier, e.g. '2025'."),
+    "country_iso3": Field("VARCHAR", "ISO 3166-1 alpha-3 code of the reporting country."),
+    "category_code": Field("VARCHAR", "Threat category code from schemas/catalogue.yaml."),
+    "indicator_code": Field("VARCHAR", "Indicator code from schemas/catalogue.yaml."),
+    "submission_sha256": Field("VARCHAR", "sha256 of the submitted file's bytes; identifies it."),
+    "source_row": Field("INTEGER", "Row number the steward sees in the file (header = 1)."),
+    "source_rows": Field("INTEGER[]", "Source rows (in the submission) a value was built from."),
+    # cycles
+    "period_year": Field("INTEGER", "Reporting year the cycle assesses."),
+    "deadline": Field("DATE", "Submission deadline of the cycle."),
+    "expected_countries": Field("VARCHAR[]", "ISO3 codes of the countries expected to submit."),
+    "cycle_status": Field("VARCHAR", "open | closed | published."),
+    "opened_at": Field("TIMESTAMP", "When the cycle was opened (UTC)."),
+    # submissions
+    "file_name": Field("VARCHAR", "File name as received (never used as a path)."),
+    "received_at": Field("TIMESTAMP", "When the file was received (UTC)."),
+    "size_bytes": Field("BIGINT", "Size of the submitted file in bytes."),
+    "archive_path": Field("VARCHAR", "Path of the byte-for-byte copy in the archive."),
+    "quarantine_path": Field("VARCHAR", "Path of the quarantined copy, if rejected."),
+    "submission_kind": Field("VARCHAR", "indicators | events."),
+    "submission_status": Field(
+        "VARCHAR", "accepted | accepted_with_warnings | rejected | unreadable."
+    ),
+    "is_current": Field("BOOLEAN", "True for the latest accepted submission of its country."),
+    "n_rows": Field("INTEGER", "Number of data rows in the file."),
+    "n_errors": Field("INTEGER", "Number of blocking issues found."),
+    "n_warnings": Field("INTEGER", "Number of non-blocking issues found."),
+    # raw rows, kept as text exactly as received
+    "country_raw": Field("VARCHAR", "country cell as received."),
+    "period_raw": Field("VARCHAR", "period cell as received."),
+    "indicator_raw": Field("VARCHAR", "indicator cell as received."),
+    "value_raw": Field("VARCHAR", "value cell as received."),
+    "unit_raw": Field("VARCHAR", "unit cell as received."),
+    "source_raw": Field("VARCHAR", "source cell as received."),
+    "reliability_raw": Field("VARCHAR", "reliability cell as received."),
+    "credibility_raw": Field("VARCHAR", "credibility cell as received."),
+    "trend_raw": Field("VARCHAR", "trend cell as received."),
+    "notes_raw": Field("VARCHAR", "notes cell as received."),
+    # issues
+    "issue_no": Field("INTEGER", "Sequence number of the issue within its submission."),
+    "severity": Field("VARCHAR", "error (blocks the submission) | warning (accepted, shown)."),
+    "column_name": Field("VARCHAR", "Canonical column the issue is about, if any."),
+    "cell_value": Field("VARCHAR", "Offending value as received, if any."),
+    "rule": Field("VARCHAR", "Machine-readable rule code, e.g. 'unknown_indicator'."),
+    "params_json": Field("VARCHAR", "JSON parameters used to phrase the message in any language."),
+    "message_en": Field("VARCHAR", "Message in English (other languages from rule + params)."),
+    # reference
+    "iso2": Field("VARCHAR", "ISO 3166-1 alpha-2 code."),
+    "iso_numeric": Field("VARCHAR", "ISO 3166-1 numeric code, zero-padded."),
+    "name_en": Field("VARCHAR", "Name in English."),
+    "name_es": Field("VARCHAR", "Name in Spanish."),
+    "name_pt": Field("VARCHAR", "Name in Portuguese."),
+    "subregion": Field("VARCHAR", "UN M49 subregion."),
+    "year": Field("INTEGER", "Calendar year."),
+    "population": Field("BIGINT", "Total population (World Bank SP.POP.TOTL)."),
+    "category_group": Field("VARCHAR", "Broader family of the category (drugs, persons, …)."),
+    "indicator_kind": Field("VARCHAR", "quantitative | expert."),
+    "unit": Field("VARCHAR", "Catalogue unit code of the value."),
+    "direction": Field("TINYINT", "+1: higher is more threat; -1: higher is less threat."),
+    "denominator": Field("VARCHAR", "Denominator code (e.g. population) or NULL."),
+    "plausible_min": Field("DOUBLE", "Lower end of the plausible range, in unit."),
+    "plausible_max": Field("DOUBLE", "Upper end of the plausible range, in unit."),
+    "period_aggregation": Field("VARCHAR", "How sub-annual values combine: sum | mean."),
+    # core values
+    "value": Field("DOUBLE", "Annual value in the catalogue unit (converted if needed)."),
+    "n_periods": Field("INTEGER", "Number of reported periods combined into the annual value."),
+    "is_unit_converted": Field("BOOLEAN", "True if the reported unit was converted."),
+    "reliability": Field("VARCHAR", "Admiralty source reliability A-F (worst of the rows)."),
+    "credibility": Field("TINYINT", "Admiralty information credibility 1-6 (worst of the rows)."),
+    "grade_confidence": Field("DOUBLE", "Confidence 0-1 derived from the Admiralty grades."),
+    "trend_reported": Field("VARCHAR", "Perceived trend for expert items: up | stable | down."),
+    # scores
+    "population_year": Field("INTEGER", "Year of the population figure used as denominator."),
+    "denominator_value": Field("DOUBLE", "Denominator value (e.g. population), NULL if none."),
+    "rate": Field("DOUBLE", "Value per denominator unit (e.g. per 100,000 inhabitants)."),
+    "normalised_0_100": Field("DOUBLE", "Rate after direction and normalisation, 0-100."),
+    "weight": Field("DOUBLE", "Weight of the element within its parent (methodology)."),
+    "score_0_100": Field("DOUBLE", "Threat score 0-100 of a country in a category."),
+    "quantitative_0_100": Field("DOUBLE", "Aggregate of the quantitative indicators, 0-100."),
+    "expert_0_100": Field("DOUBLE", "Expert rating rescaled to 0-100."),
+    "coverage_ratio": Field("DOUBLE", "Share of the element's indicators that were present."),
+    "confidence_0_1": Field("DOUBLE", "Confidence 0-1 (grades x coverage)."),
+    "previous_score_0_100": Field("DOUBLE", "Same score in the previous cycle, if any."),
+    "change_0_100": Field("DOUBLE", "Score minus previous score (points)."),
+    "rank_in_category": Field("INTEGER", "Rank of the country within the category (1 = worst)."),
+    "severity_0_100": Field("DOUBLE", "Mean score where the threat occurs."),
+    "spread_ratio": Field("DOUBLE", "Share of assessed countries the threat touches."),
+    "n_countries_affected": Field("INTEGER", "Countries whose score reaches the spread threshold."),
+    "n_countries_assessed": Field("INTEGER", "Countries with a score in the category."),
+    "trend_0_100": Field("DOUBLE", "Trend component, 50 = stable, >50 growing."),
+    "priority_0_100": Field("DOUBLE", "Regional priority score 0-100."),
+    "priority_rank": Field("INTEGER", "Regional priority rank (1 = highest priority)."),
+    "methodology_sha256": Field("VARCHAR", "sha256 of the methodology file used."),
+    # run manifests
+    "run_at": Field("TIMESTAMP", "When the run finished (UTC)."),
+    "package_version": Field("VARCHAR", "Version of ideal that produced the result."),
+    "methodology_name": Field("VARCHAR", "Name of the methodology file."),
+    "methodology_version": Field("VARCHAR", "Version of the methodology file."),
+    "input_sha256s": Field("VARCHAR[]", "sha256 of every submission the run used."),
+    "flow_run_id": Field("VARCHAR", "Prefect flow run id, if run under Prefect."),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+
+    @property
+    def layer(self) -> str:
+        return self.name.split("_", 1)[0]
+
+    def ddl(self) -> str:
+        cols = [f"    {c} {FIELDS[c].type}" for c in self.columns]
+        not_null = [f"    PRIMARY KEY ({', '.join(self.key)})"]
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n" + ",\n".join(cols + not_null) + "\n)"
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "core_cycle__cycles",
+        "one row per assessment cycle",
+        ("cycle_id",),
+        ("cycle_id", "period_year", "deadline", "expected_countries", "cycle_status", "opened_at"),
+    ),
+    Table(
+        "raw_intake__submissions",
+        "one row per distinct file received (identical bytes are one submission)",
+        ("submission_sha256",),
+        (
+            "submission_sha256", "cycle_id", "file_name", "received_at", "size_bytes",
+            "archive_path", "quarantine_path", "submission_kind", "country_iso3",
+            "submission_status", "is_current", "n_rows", "n_errors", "n_warnings",
+        ),
+    ),
+    Table(
+        "raw_intake__indicator_rows",
+        "one row per data row of an accepted submission, every cell as received",
+        ("submission_sha256", "source_row"),
+        (
+            "submission_sha256", "source_row", "country_raw", "period_raw", "indicator_raw",
+            "value_raw", "unit_raw", "source_raw", "reliability_raw", "credibility_raw",
+            "trend_raw", "notes_raw",
+        ),
+    ),
+    Table(
+        "raw_intake__issues",
+        "one row per validation finding on a submission",
+        ("submission_sha256", "issue_no"),
+        (
+            "submission_sha256", "issue_no", "severity", "source_row", "column_name",
+            "cell_value", "rule", "params_json", "message_en",
+        ),
+    ),
+    Table(
+        "core_ref__countries",
+        "one row per country ideal knows (the 33 states of Latin America and the Caribbean)",
+        ("country_iso3",),
+        ("country_iso3", "iso2", "iso_numeric", "name_en", "name_es", "name_pt", "subregion"),
+    ),
+    Table(
+        "core_ref__population",
+        "one row per country and year",
+        ("country_iso3", "year"),
+        ("country_iso3", "year", "population"),
+    ),
+    Table(
+        "core_ref__categories",
+        "one row per threat category of the catalogue",
+        ("category_code",),
+        ("category_code", "category_group", "name_en", "name_es", "name_pt"),
+    ),
+    Table(
+        "core_ref__indicators",
+        "one row per indicator of the catalogue",
+        ("indicator_code",),
+        (
+            "indicator_code", "category_code", "indicator_kind", "unit", "direction",
+            "denominator", "plausible_min", "plausible_max", "period_aggregation",
+            "name_en", "name_es", "name_pt",
+        ),
+    ),
+    Table(
+        "core_threat__indicator_values",
+        "one annual value per cycle, country and indicator, from the current submission",
+        ("cycle_id", "country_iso3", "indicator_code"),
+        (
+            "cycle_id", "country_iso3", "indicator_code", "value", "unit", "n_periods",
+            "is_unit_converted", "reliability", "credibility", "grade_confidence",
+            "trend_reported", "submission_sha256", "source_rows",
+        ),
+    ),
+    Table(
+        "out_threat__indicator_scores",
+        "one row per cycle, country and indicator that entered the scoring",
+        ("cycle_id", "country_iso3", "indicator_code"),
+        (
+            "cycle_id", "country_iso3", "indicator_code", "category_code", "value",
+            "population_year", "denominator_value", "rate", "normalised_0_100", "weight",
+            "methodology_sha256",
+        ),
+    ),
+    Table(
+        "out_threat__category_scores",
+        "one row per cycle, country and category",
+        ("cycle_id", "country_iso3", "category_code"),
+        (
+            "cycle_id", "country_iso3", "category_code", "score_0_100", "quantitative_0_100",
+            "expert_0_100", "coverage_ratio", "confidence_0_1", "previous_score_0_100",
+            "change_0_100", "rank_in_category", "methodology_sha256",
+        ),
+    ),
+    Table(
+        "out_threat__regional_priorities",
+        "one row per cycle and category: the region's ranked priorities",
+        ("cycle_id", "category_code"),
+        (
+            "cycle_id", "category_code", "priority_0_100", "priority_rank", "severity_0_100",
+            "spread_ratio", "n_countries_affected", "n_countries_assessed", "trend_0_100",
+            "confidence_0_1", "coverage_ratio", "previous_score_0_100", "change_0_100",
+            "methodology_sha256",
+        ),
+    ),
+    Table(
+        "out_run__manifests",
+        "one row per cycle: the latest scoring run and everything needed to reproduce it",
+        ("cycle_id",),
+        (
+            "cycle_id", "run_at", "package_version", "methodology_name", "methodology_version",
+            "methodology_sha256", "input_sha256s", "flow_run_id",
+        ),
+    ),
+)
+
+TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table that is missing and record the schema version."""
+    con.execute("CREATE TABLE IF NOT EXISTS meta__schema (schema_version INTEGER NOT NULL)")
+    for table in TABLES:
+        con.execute(table.ddl())
+    row = con.execute("SELECT max(schema_version) FROM meta__schema").fetchone()
+    if row is None or row[0] is None:
+        con.execute("INSERT INTO meta__schema VALUES (?)", [SCHEMA_VERSION])
+
+
+class WarehouseError(RuntimeError):
+    """A problem with the warehouse file that the user can act on."""
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating it and its tables when writable) and close it after."""
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"No warehouse at {path}. Run an ingest or `ideal demo` first, or set IDEAL_HOME."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"Cannot open the warehouse {path}: {exc}. If another ideal process is writing, "
+            "wait for it to finish and try again."
+        ) from exc
+    try:
+        if not read_only:
+            create_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def replace_where(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, where: str, params: list[object]
+) -> int:
+    """Delete the rows matching ``where`` and insert ``frame`` (columns in table order).
+
+    Runs inside the caller's transaction, if any. Returns the number of rows inserted.
+    """
+    spec = TABLE_BY_NAME[table]
+    missing = [c for c in spec.columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table}: frame lacks columns {missing}")
+    con.execute(f"DELETE FROM {table} WHERE {where}", params)
+    if frame.empty:
+        return 0
+    view = f"_incoming_{table}"
+    con.register(view, frame[list(spec.columns)])
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+    return len(frame)
+
+
+def markdown_docs() -> str:
+    """docs/warehouse.md body: every table with its grain, key and columns."""
+    lines = ["# Warehouse tables", "", "Generated from `ideal/warehouse.py`; do not edit by hand.", ""]
+    for t in TABLES:
+        lines += [f"## `{t.name}`", "", f"Grain: {t.grain}. Key: `({', '.join(t.key)})`.", ""]
+        lines += ["| column | type | description |", "|---|---|---|"]
+        lines += [f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines)
