@@ -99,7 +99,6 @@ FIELDS: dict[str, Field] = {
     "is_unit_converted": Field("BOOLEAN", "True if the reported unit was converted."),
     "reliability": Field("VARCHAR", "Admiralty source reliability A-F (worst of the rows)."),
     "credibility": Field("TINYINT", "Admiralty information credibility 1-6 (worst of the rows)."),
-    "grade_confidence": Field("DOUBLE", "Confidence 0-1 derived from the Admiralty grades."),
     "trend_reported": Field("VARCHAR", "Perceived trend for expert items: up | stable | down."),
     # scores
     "population_year": Field("INTEGER", "Year of the population figure used as denominator."),
@@ -220,8 +219,8 @@ TABLES: tuple[Table, ...] = (
         ("cycle_id", "country_iso3", "indicator_code"),
         (
             "cycle_id", "country_iso3", "indicator_code", "value", "unit", "n_periods",
-            "is_unit_converted", "reliability", "credibility", "grade_confidence",
-            "trend_reported", "submission_sha256", "source_rows",
+            "is_unit_converted", "reliability", "credibility", "trend_reported",
+            "submission_sha256", "source_rows",
         ),
     ),
     Table(

@@ -1,0 +1,190 @@
+"""The steps of an assessment cycle as plain functions over the workspace.
+
+Each step opens the warehouse, does one thing and closes it, so Prefect tasks
+(``pipelines/``) can wrap them one to one and pass only ids and paths between them.
+``run_cycle`` chains the steps without Prefect (for the benchmarks and for anyone
+scripting ideal directly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ideal import __version__
+from ideal.catalogue import LANGS, Catalogue, load_catalogue
+from ideal.config import Workspace
+from ideal.cycles import Cycle, get_cycle, open_cycle, previous_cycle
+from ideal.intake import IngestOutcome, clear_from_inbox, ingest_file, pickup_inbox
+from ideal.reference import default_resolver, load_countries, load_population
+from ideal.scoring.methodology import load_methodology
+from ideal.scoring.threat import PreviousCycle, score_cycle
+from ideal.warehouse import connect, replace_where
+
+logger = logging.getLogger(__name__)
+
+
+def sync_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Refresh the core_ref tables from data/reference and the catalogue."""
+    countries = load_countries()
+    replace_where(con, "core_ref__countries", countries, "true", [])
+    population = load_population()
+    replace_where(con, "core_ref__population", population, "true", [])
+    cats = pd.DataFrame([{
+        "category_code": c.code, "category_group": c.group,
+        "name_en": c.name.en, "name_es": c.name.es, "name_pt": c.name.pt,
+    } for c in catalogue.categories])
+    replace_where(con, "core_ref__categories", cats, "true", [])
+    inds = pd.DataFrame([{
+        "indicator_code": i.code, "category_code": i.category, "indicator_kind": i.kind,
+        "unit": i.unit, "direction": i.direction, "denominator": i.denominator,
+        "plausible_min": i.plausible[0], "plausible_max": i.plausible[1],
+        "period_aggregation": i.period_aggregation,
+        "name_en": i.name.en, "name_es": i.name.es, "name_pt": i.name.pt,
+    } for i in catalogue.indicators])
+    replace_where(con, "core_ref__indicators", inds, "true", [])
+
+
+def ensure_cycle(ws: Workspace, cycle: Cycle) -> Cycle:
+    with connect(ws.warehouse_path) as con:
+        return open_cycle(con, cycle)
+
+
+def ingest_paths(ws: Workspace, cycle_id: str, paths: list[Path],
+                 *, remove_from_inbox: bool = False) -> list[IngestOutcome]:
+    """Ingest files one at a time, in the order given."""
+    catalogue, resolver = load_catalogue(), default_resolver()
+    outcomes = []
+    with connect(ws.warehouse_path) as con:
+        cycle = get_cycle(con, cycle_id)
+        for path in paths:
+            outcome = ingest_file(con, ws, path, cycle, catalogue, resolver)
+            if remove_from_inbox:
+                clear_from_inbox(path, outcome.archive_path)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def ingest_inbox(ws: Workspace, cycle_id: str) -> list[IngestOutcome]:
+    """Ingest everything waiting in the cycle's inbox, then clear it."""
+    return ingest_paths(ws, cycle_id, pickup_inbox(ws, cycle_id), remove_from_inbox=True)
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    cycle_id: str
+    methodology: str
+    methodology_sha256: str
+    n_countries: int
+    n_categories: int
+    previous_cycle_id: str | None
+
+
+def score(ws: Workspace, cycle_id: str, methodology_path: Path | None = None,
+          flow_run_id: str | None = None) -> ScoreSummary:
+    """Score a cycle from its current accepted values; replaces its out_ tables."""
+    catalogue = load_catalogue()
+    method, method_sha = load_methodology(methodology_path)
+    with connect(ws.warehouse_path) as con:
+        cycle = get_cycle(con, cycle_id)
+        sync_reference(con, catalogue)
+        values = _current_values(con, cycle_id)
+        population = con.execute(
+            "SELECT country_iso3, year, population FROM core_ref__population").df()
+        prev = previous_cycle(con, cycle)
+        previous = None
+        if prev is not None:
+            previous = PreviousCycle(
+                cycle_id=prev.cycle_id,
+                period_year=prev.period_year,
+                values=_current_values(con, prev.cycle_id),
+                category_scores=con.execute(
+                    "SELECT * FROM out_threat__category_scores WHERE cycle_id = ?",
+                    [prev.cycle_id]).df(),
+                regional_priorities=con.execute(
+                    "SELECT * FROM out_threat__regional_priorities WHERE cycle_id = ?",
+                    [prev.cycle_id]).df(),
+            )
+        scores = score_cycle(cycle.cycle_id, cycle.period_year, values, population, catalogue,
+                             method, method_sha, previous)
+        inputs = sorted(set(values["submission_sha256"].dropna()))
+        manifest = pd.DataFrame([{
+            "cycle_id": cycle_id,
+            "run_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "package_version": __version__,
+            "methodology_name": method.name,
+            "methodology_version": method.version,
+            "methodology_sha256": method_sha,
+            "input_sha256s": inputs,
+            "flow_run_id": flow_run_id,
+        }])
+        con.execute("BEGIN TRANSACTION")
+        try:
+            where = "cycle_id = ?"
+            replace_where(con, "out_threat__indicator_scores", scores.indicator_scores, where,
+                          [cycle_id])
+            replace_where(con, "out_threat__category_scores", scores.category_scores, where,
+                          [cycle_id])
+            replace_where(con, "out_threat__regional_priorities", scores.regional_priorities,
+                          where, [cycle_id])
+            replace_where(con, "out_run__manifests", manifest, where, [cycle_id])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    n_countries = scores.category_scores["country_iso3"].nunique()
+    logger.info("scored cycle %s: %d countries, %d categories", cycle_id, n_countries,
+                len(scores.regional_priorities))
+    return ScoreSummary(cycle_id, f"{method.name}-{method.version}", method_sha, n_countries,
+                        len(scores.regional_priorities), prev.cycle_id if prev else None)
+
+
+def _current_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT v.* FROM core_threat__indicator_values v JOIN raw_intake__submissions s "
+        "USING (submission_sha256) WHERE v.cycle_id = ? AND s.is_current",
+        [cycle_id],
+    ).df()
+
+
+def render_reports(ws: Workspace, cycle_id: str,
+                   langs: tuple[str, ...] = LANGS) -> list[Path]:
+    """Write the committee's report for each language; returns the paths."""
+    from ideal.report.render import render_report  # late: charts are heavy to import
+
+    out_dir = ws.reports_for(cycle_id)
+    return [render_report(ws.warehouse_path, cycle_id, lang, out_dir) for lang in langs]
+
+
+def priorities_table(ws: Workspace, cycle_id: str, lang: str = "en") -> pd.DataFrame:
+    """The ranked regional priorities with localised category names (for summaries)."""
+    name = {"es": "name_es", "pt": "name_pt"}.get(lang, "name_en")
+    with connect(ws.warehouse_path, read_only=True) as con:
+        return con.execute(
+            f"SELECT p.priority_rank AS rank, c.{name} AS category, p.priority_0_100, "
+            "p.severity_0_100, p.spread_ratio, p.trend_0_100, p.confidence_0_1, "
+            "p.change_0_100 FROM out_threat__regional_priorities p "
+            "JOIN core_ref__categories c USING (category_code) WHERE p.cycle_id = ? "
+            "ORDER BY p.priority_rank, c.category_code",
+            [cycle_id],
+        ).df()
+
+
+@dataclass
+class CycleRun:
+    cycle_id: str
+    outcomes: list[IngestOutcome]
+    score: ScoreSummary
+    reports: list[Path] = field(default_factory=list)
+
+
+def run_cycle(ws: Workspace, cycle_id: str, langs: tuple[str, ...] = LANGS) -> CycleRun:
+    """Every step of a cycle, without Prefect: inbox → validate/load → score → report."""
+    outcomes = ingest_inbox(ws, cycle_id)
+    summary = score(ws, cycle_id)
+    return CycleRun(cycle_id, outcomes, summary, render_reports(ws, cycle_id, langs))

@@ -1,0 +1,314 @@
+"""The ``ideal`` command line: one entry point for analysts and data stewards.
+
+Commands print tables with rich and never show a stack trace for a mistake a user can
+make: those end with a one-line message saying what to do and a non-zero exit code.
+Flows are imported only inside the commands that run them, after the offline settings
+for Prefect are in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ideal.config import DEMO_DIR, Workspace, workspace
+from ideal.cycles import Cycle, CycleError
+from ideal.runtime import configure_environment
+from ideal.warehouse import WarehouseError
+
+app = typer.Typer(
+    help="ideal: regional threat assessment of transnational organised crime (CLASI).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cycle_app = typer.Typer(help="Open assessment cycles and follow their submissions.",
+                        no_args_is_help=True)
+app.add_typer(cycle_app, name="cycle")
+
+console = Console()
+err_console = Console(stderr=True)
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Workspace folder (default: $IDEAL_HOME or ./var)."),
+]
+ReportsOpt = Annotated[
+    Path | None,
+    typer.Option("--reports", help="Reports folder (default: $IDEAL_REPORTS or ./reports)."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show progress logs.")]
+
+
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn errors a user can cause into a clear message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (CycleError, WarehouseError, FileNotFoundError, PermissionError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        except OSError as exc:  # disk full, read-only folder, ...
+            err_console.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}"
+                              "\nCheck that the workspace folder is writable and has space.")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _setup(home: Path | None, reports: Path | None, verbose: bool) -> Workspace:
+    ws = workspace(home, reports).ensure()
+    configure_environment(ws, quiet=not verbose)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    return ws
+
+
+# -- running cycles -----------------------------------------------------------------------
+@app.command()
+@user_errors
+def demo(home: HomeOpt = None, reports: ReportsOpt = None, verbose: VerboseOpt = False,
+         lang: Annotated[str, typer.Option(help="Language of the summary: es, pt or en.")] = "en",
+         ) -> None:
+    """Run two full assessment cycles on the bundled demo data and show the result."""
+    ws = _setup(home, reports, verbose)
+    from ideal.assessment import ensure_cycle
+    from ideal.cycles import load_cycles_file
+    from ideal.intake import copy_into_inbox
+
+    cycles = load_cycles_file(DEMO_DIR / "cycles.yaml")
+    console.print(f"[bold]ideal demo[/] — workspace {ws.home}")
+    result: dict[str, Any] = {}
+    for cycle in cycles:
+        ensure_cycle(ws, cycle)
+        files = sorted(p for p in (DEMO_DIR / cycle.cycle_id).iterdir() if p.is_file())
+        copy_into_inbox(ws, cycle.cycle_id, files)
+        console.print(f"\n[bold]Cycle {cycle.cycle_id}[/]: {len(files)} files in the inbox")
+        result = _run_flow(ws, cycle.cycle_id)
+        _print_intake(result["intake"])
+    _print_outcome(ws, cycles[-1].cycle_id, result, lang)
+
+
+@app.command()
+@user_errors
+def run(cycle: Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2025.")],
+        home: HomeOpt = None, reports: ReportsOpt = None, verbose: VerboseOpt = False,
+        lang: Annotated[str, typer.Option(help="Language of the summary.")] = "en") -> None:
+    """Run the assessment_cycle flow for one cycle (Prefect, embedded)."""
+    ws = _setup(home, reports, verbose)
+    from ideal.cycles import get_cycle
+    from ideal.warehouse import connect
+
+    with connect(ws.warehouse_path) as con:
+        get_cycle(con, cycle)  # a clear error before Prefect starts
+    result = _run_flow(ws, cycle)
+    _print_intake(result["intake"])
+    _print_outcome(ws, cycle, result, lang)
+
+
+def _run_flow(ws: Workspace, cycle_id: str) -> dict[str, Any]:
+    from pipelines.cycle import assessment_cycle
+
+    with console.status(f"Running assessment_cycle for {cycle_id} (Prefect, embedded)…"):
+        out: dict[str, Any] = assessment_cycle(
+            cycle_id, home=str(ws.home), reports=str(ws.reports_root)
+        )
+    return out
+
+
+def _print_intake(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("No new files in the inbox.")
+        return
+    table = Table(title="Submissions", title_justify="left")
+    for col in ("file", "country", "status", "rows", "errors", "warnings"):
+        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings") else "left")
+    style = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "red",
+             "unreadable": "red"}
+    for r in rows:
+        status = f"[{style.get(r['status'], 'white')}]{r['status']}[/]"
+        if not r["new"]:
+            status += " (already received)"
+        table.add_row(r["file"], r["country"], status, str(r["rows"]), str(r["errors"]),
+                      str(r["warnings"]))
+    console.print(table)
+
+
+def _print_outcome(ws: Workspace, cycle_id: str, result: dict[str, Any], lang: str) -> None:
+    from ideal.assessment import priorities_table
+
+    frame = priorities_table(ws, cycle_id, lang)
+    table = Table(title=f"Regional priorities — cycle {cycle_id}", title_justify="left")
+    for col in ("rank", "category", "priority", "severity", "spread", "trend", "confidence",
+                "change"):
+        table.add_column(col, justify="left" if col == "category" else "right")
+    for r in frame.itertuples(index=False):
+        change = "–" if r.change_0_100 != r.change_0_100 else f"{r.change_0_100:+.1f}"
+        table.add_row(str(r.rank), str(r.category), f"{r.priority_0_100:.1f}",
+                      f"{r.severity_0_100:.1f}", f"{r.spread_ratio:.0%}", f"{r.trend_0_100:.0f}",
+                      f"{r.confidence_0_1:.2f}", change)
+    console.print(table)
+    console.print("\n[bold]Reports:[/]")
+    for p in result["reports"]:
+        console.print(f"  {p}")
+
+
+# -- cycles -------------------------------------------------------------------------------
+@cycle_app.command("open")
+@user_errors
+def cycle_open(
+    cycle_id: Annotated[str, typer.Argument(help="Cycle id, e.g. 2025.")],
+    year: Annotated[int, typer.Option(help="Reporting year assessed.")],
+    deadline: Annotated[str, typer.Option(help="Submission deadline, YYYY-MM-DD.")],
+    countries: Annotated[str, typer.Option(help="Expected countries, e.g. COL,BRA,MEX.")],
+    home: HomeOpt = None,
+) -> None:
+    """Open an assessment cycle."""
+    ws = _setup(home, None, False)
+    from ideal.assessment import ensure_cycle
+
+    try:
+        due = dt.date.fromisoformat(deadline)
+    except ValueError:
+        raise CycleError(f"--deadline {deadline!r} is not a date; write it as 2026-03-31.") from None
+    codes = tuple(sorted(c.strip().upper() for c in countries.split(",") if c.strip()))
+    opened = ensure_cycle(ws, Cycle(cycle_id, year, due, codes))
+    console.print(f"Cycle {opened.cycle_id} is {opened.status}: year {opened.period_year}, "
+                  f"deadline {opened.deadline}, {len(opened.expected_countries)} countries.")
+
+
+@cycle_app.command("status")
+@user_errors
+def cycle_status(cycle_id: Annotated[str, typer.Argument(help="Cycle id.")],
+                 home: HomeOpt = None) -> None:
+    """Per expected country: submitted, accepted, rejected or missing."""
+    ws = _setup(home, None, False)
+    from ideal.cycles import get_cycle
+    from ideal.warehouse import connect
+
+    with connect(ws.warehouse_path, read_only=True) as con:
+        cycle = get_cycle(con, cycle_id)
+        rows = con.execute(
+            "SELECT country_iso3, count(*), count(*) FILTER (WHERE submission_status LIKE "
+            "'accepted%'), count(*) FILTER (WHERE submission_status IN ('rejected', "
+            "'unreadable')), max(received_at), bool_or(is_current) "
+            "FROM raw_intake__submissions WHERE cycle_id = ? GROUP BY country_iso3",
+            [cycle_id],
+        ).fetchall()
+    by_country = {r[0]: r for r in rows}
+    table = Table(title=f"Cycle {cycle.cycle_id} ({cycle.status}), deadline {cycle.deadline}",
+                  title_justify="left")
+    for col in ("country", "state", "submitted", "accepted", "rejected", "last received"):
+        table.add_column(col)
+    for code in cycle.expected_countries:
+        r = by_country.get(code)
+        if r is None:
+            table.add_row(code, "[red]missing[/]", "0", "0", "0", "–")
+            continue
+        state = "[green]accepted[/]" if r[5] else "[red]rejected[/]"
+        table.add_row(code, state, str(r[1]), str(r[2]), str(r[3]), f"{r[4]:%Y-%m-%d %H:%M}")
+    console.print(table)
+    unattributed = by_country.get(None)
+    if unattributed:
+        console.print(f"{unattributed[1]} file(s) could not be attributed to a country "
+                      "(unreadable or mixed countries).")
+
+
+# -- intake -------------------------------------------------------------------------------
+@app.command()
+@user_errors
+def ingest(files: Annotated[list[Path], typer.Argument(help="Files to ingest.")],
+           cycle: Annotated[str, typer.Option("--cycle", help="Cycle id.")],
+           home: HomeOpt = None, verbose: VerboseOpt = False) -> None:
+    """Archive, validate and load files into the warehouse (no Prefect)."""
+    ws = _setup(home, None, verbose)
+    from ideal.assessment import ingest_paths
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"No such file: {', '.join(missing)}")
+    outcomes = ingest_paths(ws, cycle, files)
+    _print_intake([
+        {"file": o.file_name, "country": o.country_iso3 or "", "status": o.status,
+         "rows": o.n_rows, "errors": o.n_errors, "warnings": o.n_warnings, "new": o.is_new}
+        for o in outcomes
+    ])
+    if any(o.status in ("rejected", "unreadable") for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="The submission to check.")],
+    cycle: Annotated[str | None, typer.Option(help="Cycle id (default: last year).")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the messages: es, pt or en.")] = "es",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check a submission locally, offline. Exit 0 accepted, 1 rejected, 2 unreadable."""
+    from ideal.catalogue import load_catalogue
+    from ideal.intake import parse_and_validate, sha256_bytes
+    from ideal.reference import default_resolver
+
+    if not file.is_file():
+        err_console.print(f"[bold red]error:[/] no such file: {file}")
+        raise typer.Exit(2)
+    year = dt.date.today().year - 1
+    cycle_id = cycle or str(year)
+    if cycle and cycle[:4].isdigit():
+        year = int(cycle[:4])
+    data = file.read_bytes()
+    ctx_cycle = Cycle(cycle_id, year, dt.date(year + 1, 3, 31), ())
+    raw, result = parse_and_validate(data, ctx_cycle, load_catalogue(), default_resolver())
+    status = "unreadable" if raw is None else result.status
+    issues = [
+        {"severity": i.severity, "row": i.row, "column": i.column, "value": i.value,
+         "rule": i.rule, "message": i.message(lang)[0], "hint": i.message(lang)[1]}
+        for i in result.issues
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps({
+            "file": str(file), "sha256": sha256_bytes(data), "kind": "indicators",
+            "country": result.country_iso3, "status": status, "rows": result.n_rows,
+            "issues": issues,
+        }, ensure_ascii=False, indent=2) + "\n")
+    else:
+        table = Table(title=f"{file.name}: {status}", title_justify="left")
+        for col in ("severity", "row", "column", "value", "message", "hint"):
+            table.add_column(col, overflow="fold")
+        for i in issues:
+            table.add_row(str(i["severity"]), str(i["row"] or ""), str(i["column"] or ""),
+                          str(i["value"] or ""), str(i["message"]), str(i["hint"]))
+        console.print(table)
+    raise typer.Exit({"accepted": 0, "accepted_with_warnings": 0, "rejected": 1}.get(status, 2))
+
+
+@app.command("schema")
+def export_schema(
+    out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("schemas"),
+) -> None:
+    """Write the JSON Schema of the submission contract (schemas/*.schema.json)."""
+    from ideal.contract import write_json_schemas
+
+    for path in write_json_schemas(out):
+        console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

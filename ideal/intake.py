@@ -1,0 +1,322 @@
+"""Intake: receive a file, keep every byte, validate it, and load or quarantine it.
+
+Order matters for "nothing is lost": the bytes are archived under their sha256 and the
+submission is recorded in the ledger *before* parsing. Then validation runs, and one
+transaction records the outcome: raw rows, findings and, when accepted, the country's
+annual values in ``core_``. A rejected or unreadable file is copied to quarantine with
+its findings. Identical bytes received again change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ideal.catalogue import Catalogue
+from ideal.config import Workspace
+from ideal.contract import ContractContext
+from ideal.cycles import Cycle
+from ideal.readers import RawSubmission, UnreadableFile, read_submission
+from ideal.reference import CountryResolver
+from ideal.validation import Issue, Status, ValidationResult, issue, validate_submission
+from ideal.warehouse import replace_where
+
+logger = logging.getLogger(__name__)
+
+LANGS = ("es", "pt", "en")
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to one received file."""
+
+    sha256: str
+    file_name: str
+    status: Status
+    country_iso3: str | None
+    n_rows: int
+    is_new: bool
+    archive_path: Path
+    quarantine_path: Path | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def n_errors(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "error")
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "warning")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot escape a folder ('../x' -> 'x'), for display copies only."""
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = re.sub(r"[^\w.\- ]", "_", base).strip(". ") or "submission"
+    return cleaned[:120]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def archive_bytes(ws: Workspace, data: bytes, sha: str) -> Path:
+    """Keep the exact bytes under their hash; idempotent."""
+    path = ws.archive / sha[:2] / sha
+    if not path.exists():
+        _write_atomic(path, data)
+    return path
+
+
+def parse_and_validate(
+    data: bytes,
+    cycle: Cycle,
+    catalogue: Catalogue,
+    resolver: CountryResolver,
+    today: dt.date | None = None,
+) -> tuple[RawSubmission | None, ValidationResult]:
+    """Read and validate bytes; an unreadable file gives a result with one finding."""
+    try:
+        raw = read_submission(data)
+    except UnreadableFile as exc:
+        result = ValidationResult(None, [], [issue("unreadable_file", reason=exc.reason,
+                                                   detail=exc.detail)], 0)
+        return None, result
+    ctx = ContractContext(
+        catalogue=catalogue,
+        resolver=resolver,
+        cycle_id=cycle.cycle_id,
+        cycle_year=cycle.period_year,
+        decimal=raw.decimal,
+        today=today or dt.date.today(),
+    )
+    return raw, validate_submission(raw, ctx, cycle.expected_countries)
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    ws: Workspace,
+    path: Path,
+    cycle: Cycle,
+    catalogue: Catalogue,
+    resolver: CountryResolver,
+    *,
+    file_name: str | None = None,
+    today: dt.date | None = None,
+) -> IngestOutcome:
+    """Archive, record, validate and load (or quarantine) one file."""
+    data = path.read_bytes()
+    name = file_name or path.name
+    sha = sha256_bytes(data)
+    archive_path = archive_bytes(ws, data, sha)
+
+    known = con.execute(
+        "SELECT submission_status, country_iso3, n_rows, quarantine_path "
+        "FROM raw_intake__submissions WHERE submission_sha256 = ?",
+        [sha],
+    ).fetchone()
+    if known is not None and known[0] != "received":
+        logger.info("%s: identical bytes already received (%s); nothing to do", name, known[0])
+        return IngestOutcome(sha, name, known[0], known[1], known[2] or 0, False, archive_path,
+                             Path(known[3]) if known[3] else None, _stored_issues(con, sha))
+
+    received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if known is None:
+        con.execute(
+            "INSERT INTO raw_intake__submissions (submission_sha256, cycle_id, file_name, "
+            "received_at, size_bytes, archive_path, submission_status, is_current) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'received', false)",
+            [sha, cycle.cycle_id, name, received_at, len(data), str(archive_path)],
+        )
+
+    raw, result = parse_and_validate(data, cycle, catalogue, resolver, today)
+    status: Status = "unreadable" if raw is None else result.status
+    quarantine_path = None
+    if status in ("rejected", "unreadable"):
+        quarantine_path = quarantine(ws, cycle.cycle_id, sha, name, data, result, status)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _record_outcome(con, sha, cycle, raw, result, status, quarantine_path)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    logger.info("%s: %s (%s, %d rows, %d errors, %d warnings)", name, status,
+                result.country_iso3, result.n_rows, result.n_errors, result.n_warnings)
+    return IngestOutcome(sha, name, status, result.country_iso3, result.n_rows, True,
+                         archive_path, quarantine_path, result.issues)
+
+
+def _record_outcome(
+    con: duckdb.DuckDBPyConnection,
+    sha: str,
+    cycle: Cycle,
+    raw: RawSubmission | None,
+    result: ValidationResult,
+    status: Status,
+    quarantine_path: Path | None,
+) -> None:
+    accepted = status in ("accepted", "accepted_with_warnings")
+    con.execute(
+        "UPDATE raw_intake__submissions SET submission_status = ?, submission_kind = ?, "
+        "country_iso3 = ?, n_rows = ?, n_errors = ?, n_warnings = ?, quarantine_path = ?, "
+        "is_current = ? WHERE submission_sha256 = ?",
+        [status, "indicators" if raw is not None else None, result.country_iso3,
+         result.n_rows, result.n_errors, result.n_warnings,
+         str(quarantine_path) if quarantine_path else None, accepted, sha],
+    )
+    replace_where(con, "raw_intake__issues", _issues_frame(sha, result.issues),
+                  "submission_sha256 = ?", [sha])
+    if raw is not None and accepted:
+        replace_where(con, "raw_intake__indicator_rows", _raw_rows_frame(sha, raw),
+                      "submission_sha256 = ?", [sha])
+    if not accepted or result.country_iso3 is None:
+        return
+    # The newest accepted submission of a country supersedes the earlier ones.
+    con.execute(
+        "UPDATE raw_intake__submissions SET is_current = false WHERE cycle_id = ? "
+        "AND country_iso3 = ? AND submission_sha256 <> ?",
+        [cycle.cycle_id, result.country_iso3, sha],
+    )
+    replace_where(
+        con, "core_threat__indicator_values", _core_frame(sha, cycle, result),
+        "cycle_id = ? AND country_iso3 = ?", [cycle.cycle_id, result.country_iso3],
+    )
+
+
+def _issues_frame(sha: str, issues: list[Issue]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "submission_sha256": [sha] * len(issues),
+        "issue_no": list(range(1, len(issues) + 1)),
+        "severity": [i.severity for i in issues],
+        "source_row": pd.array([i.row for i in issues], dtype="Int32"),
+        "column_name": [i.column for i in issues],
+        "cell_value": [i.value for i in issues],
+        "rule": [i.rule for i in issues],
+        "params_json": [json.dumps(i.params, ensure_ascii=False, default=str) for i in issues],
+        "message_en": [i.message("en")[0] for i in issues],
+    })
+
+
+def _raw_rows_frame(sha: str, raw: RawSubmission) -> pd.DataFrame:
+    def text(v: object) -> str | None:
+        return None if v is None else str(v)
+
+    cols = ("country", "period", "indicator", "value", "unit", "source", "reliability",
+            "credibility", "trend", "notes")
+    frame = pd.DataFrame({
+        "submission_sha256": [sha] * len(raw.rows),
+        "source_row": pd.array([r.source_row for r in raw.rows], dtype="Int32"),
+    })
+    for c in cols:
+        frame[f"{c}_raw"] = pd.array([text(r.cells.get(c)) for r in raw.rows], dtype="object")
+    return frame
+
+
+def _core_frame(sha: str, cycle: Cycle, result: ValidationResult) -> pd.DataFrame:
+    rows = [{
+        "cycle_id": cycle.cycle_id,
+        "country_iso3": result.country_iso3,
+        "indicator_code": a.indicator_code,
+        "value": a.value,
+        "unit": a.unit,
+        "n_periods": a.n_periods,
+        "is_unit_converted": a.is_unit_converted,
+        "reliability": a.reliability,
+        "credibility": a.credibility,
+        "trend_reported": a.trend_reported,
+        "submission_sha256": sha,
+        "source_rows": list(a.source_rows),
+    } for a in result.annual]
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["value"] = frame["value"].astype("float64")
+        frame["credibility"] = frame["credibility"].astype("int8")
+    return frame
+
+
+def _stored_issues(con: duckdb.DuckDBPyConnection, sha: str) -> list[Issue]:
+    rows = con.execute(
+        "SELECT severity, rule, source_row, column_name, cell_value, params_json "
+        "FROM raw_intake__issues WHERE submission_sha256 = ? ORDER BY issue_no",
+        [sha],
+    ).fetchall()
+    return [Issue(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+
+def quarantine(ws: Workspace, cycle_id: str, sha: str, name: str, data: bytes,
+               result: ValidationResult, status: Status) -> Path:
+    """Copy a refused file to quarantine with its findings in every language."""
+    folder = ws.quarantine / cycle_id / sha[:16]
+    target = folder / safe_name(name)
+    _write_atomic(target, data)
+    report = {
+        "file": name,
+        "sha256": sha,
+        "status": status,
+        "issues": [
+            {
+                "severity": i.severity, "row": i.row, "column": i.column, "value": i.value,
+                "rule": i.rule,
+                **{f"message_{lang}": " ".join(i.message(lang)) for lang in LANGS},
+            }
+            for i in result.issues
+        ],
+    }
+    _write_atomic(folder / "findings.json",
+                  json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+    return target
+
+
+def pickup_inbox(ws: Workspace, cycle_id: str) -> list[Path]:
+    """Files waiting in the cycle's inbox, oldest name first (resubmissions sort later)."""
+    folder = ws.inbox_for(cycle_id)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def clear_from_inbox(path: Path, archived: Path) -> None:
+    """Remove an inbox file once its bytes are safe in the archive."""
+    if archived.exists() and archived.stat().st_size == path.stat().st_size:
+        path.unlink()
+    else:  # never delete what we have not kept
+        logger.error("not removing %s: archive copy %s is missing", path, archived)
+
+
+def copy_into_inbox(ws: Workspace, cycle_id: str, files: list[Path]) -> list[Path]:
+    """Place files in a cycle's inbox (used by the demo and by `ideal ingest`)."""
+    folder = ws.inbox_for(cycle_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in files:
+        target = folder / safe_name(f.name)
+        shutil.copyfile(f, target)
+        out.append(target)
+    return out
