@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +32,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-cycle_app = typer.Typer(help="Open assessment cycles and follow their submissions.",
-                        no_args_is_help=True)
+cycle_app = typer.Typer(
+    help="Open assessment cycles and follow their submissions.", no_args_is_help=True
+)
 app.add_typer(cycle_app, name="cycle")
 
 console = Console()
@@ -64,8 +66,10 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
         except OSError as exc:  # disk full, read-only folder, ...
-            err_console.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}"
-                              "\nCheck that the workspace folder is writable and has space.")
+            err_console.print(
+                f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}"
+                "\nCheck that the workspace folder is writable and has space."
+            )
             raise typer.Exit(2) from None
 
     return wrapper
@@ -84,9 +88,12 @@ def _setup(home: Path | None, reports: Path | None, verbose: bool) -> Workspace:
 # -- running cycles -----------------------------------------------------------------------
 @app.command()
 @user_errors
-def demo(home: HomeOpt = None, reports: ReportsOpt = None, verbose: VerboseOpt = False,
-         lang: Annotated[str, typer.Option(help="Language of the summary: es, pt or en.")] = "en",
-         ) -> None:
+def demo(
+    home: HomeOpt = None,
+    reports: ReportsOpt = None,
+    verbose: VerboseOpt = False,
+    lang: Annotated[str, typer.Option(help="Language of the summary: es, pt or en.")] = "en",
+) -> None:
     """Run two full assessment cycles on the bundled demo data and show the result."""
     ws = _setup(home, reports, verbose)
     from ideal.assessment import ensure_cycle
@@ -108,9 +115,13 @@ def demo(home: HomeOpt = None, reports: ReportsOpt = None, verbose: VerboseOpt =
 
 @app.command()
 @user_errors
-def run(cycle: Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2025.")],
-        home: HomeOpt = None, reports: ReportsOpt = None, verbose: VerboseOpt = False,
-        lang: Annotated[str, typer.Option(help="Language of the summary.")] = "en") -> None:
+def run(
+    cycle: Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2025.")],
+    home: HomeOpt = None,
+    reports: ReportsOpt = None,
+    verbose: VerboseOpt = False,
+    lang: Annotated[str, typer.Option(help="Language of the summary.")] = "en",
+) -> None:
     """Run the assessment_cycle flow for one cycle (Prefect, embedded)."""
     ws = _setup(home, reports, verbose)
     from ideal.cycles import get_cycle
@@ -140,14 +151,19 @@ def _print_intake(rows: list[dict[str, Any]]) -> None:
     table = Table(title="Submissions", title_justify="left")
     for col in ("file", "country", "status", "rows", "errors", "warnings"):
         table.add_column(col, justify="right" if col in ("rows", "errors", "warnings") else "left")
-    style = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "red",
-             "unreadable": "red"}
+    style = {
+        "accepted": "green",
+        "accepted_with_warnings": "yellow",
+        "rejected": "red",
+        "unreadable": "red",
+    }
     for r in rows:
         status = f"[{style.get(r['status'], 'white')}]{r['status']}[/]"
         if not r["new"]:
             status += " (already received)"
-        table.add_row(r["file"], r["country"], status, str(r["rows"]), str(r["errors"]),
-                      str(r["warnings"]))
+        table.add_row(
+            r["file"], r["country"], status, str(r["rows"]), str(r["errors"]), str(r["warnings"])
+        )
     console.print(table)
 
 
@@ -156,14 +172,30 @@ def _print_outcome(ws: Workspace, cycle_id: str, result: dict[str, Any], lang: s
 
     frame = priorities_table(ws, cycle_id, lang)
     table = Table(title=f"Regional priorities — cycle {cycle_id}", title_justify="left")
-    for col in ("rank", "category", "priority", "severity", "spread", "trend", "confidence",
-                "change"):
+    for col in (
+        "rank",
+        "category",
+        "priority",
+        "severity",
+        "spread",
+        "trend",
+        "confidence",
+        "change",
+    ):
         table.add_column(col, justify="left" if col == "category" else "right")
-    for r in frame.itertuples(index=False):
-        change = "–" if r.change_0_100 != r.change_0_100 else f"{r.change_0_100:+.1f}"
-        table.add_row(str(r.rank), str(r.category), f"{r.priority_0_100:.1f}",
-                      f"{r.severity_0_100:.1f}", f"{r.spread_ratio:.0%}", f"{r.trend_0_100:.0f}",
-                      f"{r.confidence_0_1:.2f}", change)
+    for r in frame.to_dict("records"):
+        delta = float(r["change_0_100"])
+        change = "–" if math.isnan(delta) else f"{delta:+.1f}"
+        table.add_row(
+            str(r["rank"]),
+            str(r["category"]),
+            f"{r['priority_0_100']:.1f}",
+            f"{r['severity_0_100']:.1f}",
+            f"{r['spread_ratio']:.0%}",
+            f"{r['trend_0_100']:.0f}",
+            f"{r['confidence_0_1']:.2f}",
+            change,
+        )
     console.print(table)
     console.print("\n[bold]Reports:[/]")
     for p in result["reports"]:
@@ -187,17 +219,22 @@ def cycle_open(
     try:
         due = dt.date.fromisoformat(deadline)
     except ValueError:
-        raise CycleError(f"--deadline {deadline!r} is not a date; write it as 2026-03-31.") from None
+        raise CycleError(
+            f"--deadline {deadline!r} is not a date; write it as 2026-03-31."
+        ) from None
     codes = tuple(sorted(c.strip().upper() for c in countries.split(",") if c.strip()))
     opened = ensure_cycle(ws, Cycle(cycle_id, year, due, codes))
-    console.print(f"Cycle {opened.cycle_id} is {opened.status}: year {opened.period_year}, "
-                  f"deadline {opened.deadline}, {len(opened.expected_countries)} countries.")
+    console.print(
+        f"Cycle {opened.cycle_id} is {opened.status}: year {opened.period_year}, "
+        f"deadline {opened.deadline}, {len(opened.expected_countries)} countries."
+    )
 
 
 @cycle_app.command("status")
 @user_errors
-def cycle_status(cycle_id: Annotated[str, typer.Argument(help="Cycle id.")],
-                 home: HomeOpt = None) -> None:
+def cycle_status(
+    cycle_id: Annotated[str, typer.Argument(help="Cycle id.")], home: HomeOpt = None
+) -> None:
     """Per expected country: submitted, accepted, rejected or missing."""
     ws = _setup(home, None, False)
     from ideal.cycles import get_cycle
@@ -213,8 +250,10 @@ def cycle_status(cycle_id: Annotated[str, typer.Argument(help="Cycle id.")],
             [cycle_id],
         ).fetchall()
     by_country = {r[0]: r for r in rows}
-    table = Table(title=f"Cycle {cycle.cycle_id} ({cycle.status}), deadline {cycle.deadline}",
-                  title_justify="left")
+    table = Table(
+        title=f"Cycle {cycle.cycle_id} ({cycle.status}), deadline {cycle.deadline}",
+        title_justify="left",
+    )
     for col in ("country", "state", "submitted", "accepted", "rejected", "last received"):
         table.add_column(col)
     for code in cycle.expected_countries:
@@ -227,16 +266,21 @@ def cycle_status(cycle_id: Annotated[str, typer.Argument(help="Cycle id.")],
     console.print(table)
     unattributed = by_country.get(None)
     if unattributed:
-        console.print(f"{unattributed[1]} file(s) could not be attributed to a country "
-                      "(unreadable or mixed countries).")
+        console.print(
+            f"{unattributed[1]} file(s) could not be attributed to a country "
+            "(unreadable or mixed countries)."
+        )
 
 
 # -- intake -------------------------------------------------------------------------------
 @app.command()
 @user_errors
-def ingest(files: Annotated[list[Path], typer.Argument(help="Files to ingest.")],
-           cycle: Annotated[str, typer.Option("--cycle", help="Cycle id.")],
-           home: HomeOpt = None, verbose: VerboseOpt = False) -> None:
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to ingest.")],
+    cycle: Annotated[str, typer.Option("--cycle", help="Cycle id.")],
+    home: HomeOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
     """Archive, validate and load files into the warehouse (no Prefect)."""
     ws = _setup(home, None, verbose)
     from ideal.assessment import ingest_paths
@@ -245,11 +289,20 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="Files to ingest.")]
     if missing:
         raise FileNotFoundError(f"No such file: {', '.join(missing)}")
     outcomes = ingest_paths(ws, cycle, files)
-    _print_intake([
-        {"file": o.file_name, "country": o.country_iso3 or "", "status": o.status,
-         "rows": o.n_rows, "errors": o.n_errors, "warnings": o.n_warnings, "new": o.is_new}
-        for o in outcomes
-    ])
+    _print_intake(
+        [
+            {
+                "file": o.file_name,
+                "country": o.country_iso3 or "",
+                "status": o.status,
+                "rows": o.n_rows,
+                "errors": o.n_errors,
+                "warnings": o.n_warnings,
+                "new": o.is_new,
+            }
+            for o in outcomes
+        ]
+    )
     if any(o.status in ("rejected", "unreadable") for o in outcomes):
         raise typer.Exit(1)
 
@@ -278,35 +331,64 @@ def validate(
     raw, result = parse_and_validate(data, ctx_cycle, load_catalogue(), default_resolver())
     status = "unreadable" if raw is None else result.status
     issues = [
-        {"severity": i.severity, "row": i.row, "column": i.column, "value": i.value,
-         "rule": i.rule, "message": i.message(lang)[0], "hint": i.message(lang)[1]}
+        {
+            "severity": i.severity,
+            "row": i.row,
+            "column": i.column,
+            "value": i.value,
+            "rule": i.rule,
+            "message": i.message(lang)[0],
+            "hint": i.message(lang)[1],
+        }
         for i in result.issues
     ]
     if as_json:
-        sys.stdout.write(json.dumps({
-            "file": str(file), "sha256": sha256_bytes(data), "kind": "indicators",
-            "country": result.country_iso3, "status": status, "rows": result.n_rows,
-            "issues": issues,
-        }, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "file": str(file),
+                    "sha256": sha256_bytes(data),
+                    "kind": "indicators",
+                    "country": result.country_iso3,
+                    "status": status,
+                    "rows": result.n_rows,
+                    "issues": issues,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         table = Table(title=f"{file.name}: {status}", title_justify="left")
         for col in ("severity", "row", "column", "value", "message", "hint"):
             table.add_column(col, overflow="fold")
         for i in issues:
-            table.add_row(str(i["severity"]), str(i["row"] or ""), str(i["column"] or ""),
-                          str(i["value"] or ""), str(i["message"]), str(i["hint"]))
+            table.add_row(
+                str(i["severity"]),
+                str(i["row"] or ""),
+                str(i["column"] or ""),
+                str(i["value"] or ""),
+                str(i["message"]),
+                str(i["hint"]),
+            )
         console.print(table)
     raise typer.Exit({"accepted": 0, "accepted_with_warnings": 0, "rejected": 1}.get(status, 2))
 
 
-@app.command("schema")
-def export_schema(
-    out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("schemas"),
+@app.command("docs")
+def write_docs(
+    out: Annotated[Path, typer.Option(help="Where to write warehouse.md.")] = Path("docs"),
 ) -> None:
-    """Write the JSON Schema of the submission contract (schemas/*.schema.json)."""
+    """Regenerate docs/warehouse.md and the JSON Schemas from their single definitions."""
+    from ideal.config import SCHEMAS_DIR
     from ideal.contract import write_json_schemas
+    from ideal.warehouse import markdown_docs
 
-    for path in write_json_schemas(out):
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "warehouse.md").write_text(markdown_docs(), encoding="utf-8")
+    console.print(f"wrote {out / 'warehouse.md'}")
+    for path in write_json_schemas(SCHEMAS_DIR):
         console.print(f"wrote {path}")
 
 

@@ -321,6 +321,7 @@ RULES: dict[str, Rule] = {
     ),
 }
 
+
 def format_issue(rule: str, params: dict[str, object], lang: str) -> tuple[str, str]:
     """The (message, hint) of a finding in ``lang`` (es, pt or en; others fall back to en)."""
     spec = RULES.get(rule)
@@ -345,31 +346,52 @@ def format_issue(rule: str, params: dict[str, object], lang: str) -> tuple[str, 
 
 
 REASONS: dict[str, dict[str, str]] = {
-    "empty": {"es": "el archivo está vacío", "pt": "o arquivo está vazio",
-              "en": "the file is empty"},
-    "binary": {"es": "no es un archivo de texto, XLSX ni JSON",
-               "pt": "não é um arquivo de texto, XLSX nem JSON",
-               "en": "it is not a text, XLSX or JSON file"},
+    "empty": {
+        "es": "el archivo está vacío",
+        "pt": "o arquivo está vazio",
+        "en": "the file is empty",
+    },
+    "binary": {
+        "es": "no es un archivo de texto, XLSX ni JSON",
+        "pt": "não é um arquivo de texto, XLSX nem JSON",
+        "en": "it is not a text, XLSX or JSON file",
+    },
     "encrypted_or_xls": {
-        "es": "está protegido con contraseña o es un .xls antiguo; guárdelo como .xlsx sin contraseña",
+        "es": "está protegido con contraseña o es un .xls antiguo; "
+        "guárdelo como .xlsx sin contraseña",
         "pt": "está protegido por senha ou é um .xls antigo; salve-o como .xlsx sem senha",
-        "en": "it is password-protected or an old .xls; save it as .xlsx without a password"},
-    "zip_bomb": {"es": "su contenido descomprimido es anormalmente grande",
-                 "pt": "seu conteúdo descompactado é anormalmente grande",
-                 "en": "its uncompressed content is abnormally large"},
-    "bad_xlsx": {"es": "no es un libro de Excel válido", "pt": "não é uma pasta de trabalho "
-                 "do Excel válida", "en": "it is not a valid Excel workbook"},
-    "bad_json": {"es": "no es un JSON válido con una lista «rows»",
-                 "pt": "não é um JSON válido com uma lista «rows»",
-                 "en": "it is not valid JSON with a 'rows' list"},
-    "bad_csv": {"es": "el CSV está mal formado", "pt": "o CSV está mal formado",
-                "en": "the CSV is malformed"},
-    "too_large": {"es": "supera el tamaño máximo admitido", "pt": "excede o tamanho máximo "
-                  "aceito", "en": "it exceeds the maximum accepted size"},
-    "no_header": {"es": "no tiene la fila de encabezados de la plantilla (país, periodo, "
-                  "indicador, valor…)", "pt": "não tem a linha de cabeçalho do modelo (país, "
-                  "período, indicador, valor…)", "en": "it has no template header row "
-                  "(country, period, indicator, value…)"},
+        "en": "it is password-protected or an old .xls; save it as .xlsx without a password",
+    },
+    "zip_bomb": {
+        "es": "su contenido descomprimido es anormalmente grande",
+        "pt": "seu conteúdo descompactado é anormalmente grande",
+        "en": "its uncompressed content is abnormally large",
+    },
+    "bad_xlsx": {
+        "es": "no es un libro de Excel válido",
+        "pt": "não é uma pasta de trabalho do Excel válida",
+        "en": "it is not a valid Excel workbook",
+    },
+    "bad_json": {
+        "es": "no es un JSON válido con una lista «rows»",
+        "pt": "não é um JSON válido com uma lista «rows»",
+        "en": "it is not valid JSON with a 'rows' list",
+    },
+    "bad_csv": {
+        "es": "el CSV está mal formado",
+        "pt": "o CSV está mal formado",
+        "en": "the CSV is malformed",
+    },
+    "too_large": {
+        "es": "supera el tamaño máximo admitido",
+        "pt": "excede o tamanho máximo aceito",
+        "en": "it exceeds the maximum accepted size",
+    },
+    "no_header": {
+        "es": "no tiene la fila de encabezados de la plantilla (país, periodo, indicador, valor…)",
+        "pt": "não tem a linha de cabeçalho do modelo (país, período, indicador, valor…)",
+        "en": "it has no template header row (country, period, indicator, value…)",
+    },
 }
 """Why a file is unreadable, by reason code (``ideal.readers.UnreadableFile.reason``)."""
 

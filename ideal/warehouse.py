@@ -161,9 +161,20 @@ TABLES: tuple[Table, ...] = (
         "one row per distinct file received (identical bytes are one submission)",
         ("submission_sha256",),
         (
-            "submission_sha256", "cycle_id", "file_name", "received_at", "size_bytes",
-            "archive_path", "quarantine_path", "submission_kind", "country_iso3",
-            "submission_status", "is_current", "n_rows", "n_errors", "n_warnings",
+            "submission_sha256",
+            "cycle_id",
+            "file_name",
+            "received_at",
+            "size_bytes",
+            "archive_path",
+            "quarantine_path",
+            "submission_kind",
+            "country_iso3",
+            "submission_status",
+            "is_current",
+            "n_rows",
+            "n_errors",
+            "n_warnings",
         ),
     ),
     Table(
@@ -171,9 +182,18 @@ TABLES: tuple[Table, ...] = (
         "one row per data row of an accepted submission, every cell as received",
         ("submission_sha256", "source_row"),
         (
-            "submission_sha256", "source_row", "country_raw", "period_raw", "indicator_raw",
-            "value_raw", "unit_raw", "source_raw", "reliability_raw", "credibility_raw",
-            "trend_raw", "notes_raw",
+            "submission_sha256",
+            "source_row",
+            "country_raw",
+            "period_raw",
+            "indicator_raw",
+            "value_raw",
+            "unit_raw",
+            "source_raw",
+            "reliability_raw",
+            "credibility_raw",
+            "trend_raw",
+            "notes_raw",
         ),
     ),
     Table(
@@ -181,8 +201,15 @@ TABLES: tuple[Table, ...] = (
         "one row per validation finding on a submission",
         ("submission_sha256", "issue_no"),
         (
-            "submission_sha256", "issue_no", "severity", "source_row", "column_name",
-            "cell_value", "rule", "params_json", "message_en",
+            "submission_sha256",
+            "issue_no",
+            "severity",
+            "source_row",
+            "column_name",
+            "cell_value",
+            "rule",
+            "params_json",
+            "message_en",
         ),
     ),
     Table(
@@ -208,9 +235,18 @@ TABLES: tuple[Table, ...] = (
         "one row per indicator of the catalogue",
         ("indicator_code",),
         (
-            "indicator_code", "category_code", "indicator_kind", "unit", "direction",
-            "denominator", "plausible_min", "plausible_max", "period_aggregation",
-            "name_en", "name_es", "name_pt",
+            "indicator_code",
+            "category_code",
+            "indicator_kind",
+            "unit",
+            "direction",
+            "denominator",
+            "plausible_min",
+            "plausible_max",
+            "period_aggregation",
+            "name_en",
+            "name_es",
+            "name_pt",
         ),
     ),
     Table(
@@ -218,9 +254,18 @@ TABLES: tuple[Table, ...] = (
         "one annual value per cycle, country and indicator, from the current submission",
         ("cycle_id", "country_iso3", "indicator_code"),
         (
-            "cycle_id", "country_iso3", "indicator_code", "value", "unit", "n_periods",
-            "is_unit_converted", "reliability", "credibility", "trend_reported",
-            "submission_sha256", "source_rows",
+            "cycle_id",
+            "country_iso3",
+            "indicator_code",
+            "value",
+            "unit",
+            "n_periods",
+            "is_unit_converted",
+            "reliability",
+            "credibility",
+            "trend_reported",
+            "submission_sha256",
+            "source_rows",
         ),
     ),
     Table(
@@ -228,8 +273,16 @@ TABLES: tuple[Table, ...] = (
         "one row per cycle, country and indicator that entered the scoring",
         ("cycle_id", "country_iso3", "indicator_code"),
         (
-            "cycle_id", "country_iso3", "indicator_code", "category_code", "value",
-            "population_year", "denominator_value", "rate", "normalised_0_100", "weight",
+            "cycle_id",
+            "country_iso3",
+            "indicator_code",
+            "category_code",
+            "value",
+            "population_year",
+            "denominator_value",
+            "rate",
+            "normalised_0_100",
+            "weight",
             "methodology_sha256",
         ),
     ),
@@ -238,9 +291,18 @@ TABLES: tuple[Table, ...] = (
         "one row per cycle, country and category",
         ("cycle_id", "country_iso3", "category_code"),
         (
-            "cycle_id", "country_iso3", "category_code", "score_0_100", "quantitative_0_100",
-            "expert_0_100", "coverage_ratio", "confidence_0_1", "previous_score_0_100",
-            "change_0_100", "rank_in_category", "methodology_sha256",
+            "cycle_id",
+            "country_iso3",
+            "category_code",
+            "score_0_100",
+            "quantitative_0_100",
+            "expert_0_100",
+            "coverage_ratio",
+            "confidence_0_1",
+            "previous_score_0_100",
+            "change_0_100",
+            "rank_in_category",
+            "methodology_sha256",
         ),
     ),
     Table(
@@ -248,9 +310,19 @@ TABLES: tuple[Table, ...] = (
         "one row per cycle and category: the region's ranked priorities",
         ("cycle_id", "category_code"),
         (
-            "cycle_id", "category_code", "priority_0_100", "priority_rank", "severity_0_100",
-            "spread_ratio", "n_countries_affected", "n_countries_assessed", "trend_0_100",
-            "confidence_0_1", "coverage_ratio", "previous_score_0_100", "change_0_100",
+            "cycle_id",
+            "category_code",
+            "priority_0_100",
+            "priority_rank",
+            "severity_0_100",
+            "spread_ratio",
+            "n_countries_affected",
+            "n_countries_assessed",
+            "trend_0_100",
+            "confidence_0_1",
+            "coverage_ratio",
+            "previous_score_0_100",
+            "change_0_100",
             "methodology_sha256",
         ),
     ),
@@ -259,8 +331,14 @@ TABLES: tuple[Table, ...] = (
         "one row per cycle: the latest scoring run and everything needed to reproduce it",
         ("cycle_id",),
         (
-            "cycle_id", "run_at", "package_version", "methodology_name", "methodology_version",
-            "methodology_sha256", "input_sha256s", "flow_run_id",
+            "cycle_id",
+            "run_at",
+            "package_version",
+            "methodology_name",
+            "methodology_version",
+            "methodology_sha256",
+            "input_sha256s",
+            "flow_run_id",
         ),
     ),
 )
@@ -291,7 +369,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        con = duckdb.connect(
+            str(path),
+            read_only=read_only,
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
     except duckdb.IOException as exc:
         raise WarehouseError(
             f"Cannot open the warehouse {path}: {exc}. If another ideal process is writing, "
@@ -306,7 +388,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 
 def replace_where(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, where: str, params: list[object]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    where: str,
+    params: list[object],
 ) -> int:
     """Delete the rows matching ``where`` and insert ``frame`` (columns in table order).
 
@@ -330,10 +416,18 @@ def replace_where(
 
 def markdown_docs() -> str:
     """docs/warehouse.md body: every table with its grain, key and columns."""
-    lines = ["# Warehouse tables", "", "Generated from `ideal/warehouse.py`; do not edit by hand.", ""]
+    lines = [
+        "# Warehouse tables",
+        "",
+        "Generated from `ideal/warehouse.py`; do not edit by hand.",
+        "",
+    ]
     for t in TABLES:
         lines += [f"## `{t.name}`", "", f"Grain: {t.grain}. Key: `({', '.join(t.key)})`.", ""]
         lines += ["| column | type | description |", "|---|---|---|"]
-        lines += [f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description} |" for c in t.columns]
+        lines += [
+            f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description.replace('|', '/')} |"
+            for c in t.columns
+        ]
         lines.append("")
     return "\n".join(lines)

@@ -92,7 +92,7 @@ def assessment_cycle(
         )
     create_table_artifact(
         key=f"priorities-{_key(cycle_id)}",
-        table=priorities.round(2).to_dict(orient="records"),
+        table=[{str(k): v for k, v in r.items()} for r in priorities.round(2).to_dict("records")],
         description=f"Regional priorities, cycle {cycle_id}",
     )
     create_markdown_artifact(
