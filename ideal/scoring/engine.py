@@ -1,0 +1,697 @@
+"""A general composite-indicator engine in the style of the EU JRC's COINr.
+
+What belongs here: the index-building maths that knows nothing about threats, countries
+or cycles (the hierarchy table, denomination, normalisation, weighted aggregation up the
+tree, ranking). Every function is pure: it takes pandas DataFrames and returns new ones.
+
+Conventions (as in COINr):
+
+* ``data`` ("iData") has one row per unit (the index holds unit codes) and one column per
+  indicator, plus any denominator columns.
+* ``meta`` ("iMeta") has one row per element of the index: columns ``iCode, Level,
+  Parent, Direction, Weight`` and optionally ``Denominator`` and ``Type``. Level 1 rows
+  are indicators; each element's ``Parent`` is an element one level up; rows without a
+  parent are roots and must sit at the top level. Rows whose ``Type`` is ``Group``,
+  ``Denominator`` or ``Other`` describe iData columns that are not part of the tree and
+  are ignored here.
+* Directions are applied before normalisation by multiplying by -1; weights are relative
+  within each parent; missing values stay missing (``NaN``) and the arithmetic mean
+  re-weights over the children that are present.
+
+Loops run over levels, methods or the (small) metadata table, never over units: the
+per-unit maths is numpy on whole arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+NormalisationMethod = Literal["minmax", "zscore", "goalposts"]
+AggregationMethod = Literal["arithmetic", "geometric"]
+ZeroRange = Literal["nan", "midpoint"]
+
+REQUIRED_META_COLUMNS: tuple[str, ...] = ("iCode", "Level", "Parent", "Direction", "Weight")
+STRUCTURAL_TYPES: tuple[str, ...] = ("Indicator", "Aggregate")
+NON_STRUCTURAL_TYPES: tuple[str, ...] = ("Group", "Denominator", "Other")
+
+# Coverage shares are ratios of small integers (1/3, 2/3 ...); compare with a tolerance
+# so that "at least 1 of 3" written as 1/3 is met by exactly one child present.
+_COVERAGE_TOL = 1e-9
+_MAX_LISTED = 5
+
+
+class HierarchyError(ValueError):
+    """The iMeta table does not describe a valid tree; the message says which row to fix."""
+
+
+# --------------------------------------------------------------------------------------
+# Hierarchy
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """A validated index tree. Build it with :func:`validate_meta`.
+
+    ``table`` has one row per element (index ``iCode``, in iMeta order) and the columns
+    ``Level`` (int), ``Parent`` (str or None), ``Direction`` (+1/-1), ``Weight`` (float
+    >= 0) and ``Denominator`` (str or None).
+    """
+
+    table: pd.DataFrame
+
+    @property
+    def n_levels(self) -> int:
+        return int(self.table["Level"].max())
+
+    @property
+    def indicators(self) -> list[str]:
+        return self.codes_at(1)
+
+    @property
+    def aggregates(self) -> list[str]:
+        return [str(c) for c in self.table.index[self.table["Level"] > 1]]
+
+    @property
+    def roots(self) -> list[str]:
+        return [str(c) for c in self.table.index[self.table["Parent"].isna()]]
+
+    def codes_at(self, level: int) -> list[str]:
+        return [str(c) for c in self.table.index[self.table["Level"] == level]]
+
+    def children_of(self, code: str) -> list[str]:
+        return [str(c) for c in self.table.index[self.table["Parent"] == code]]
+
+    def directions(self, codes: Sequence[str]) -> FloatArray:
+        return self.table.loc[list(codes), "Direction"].to_numpy(dtype=np.float64)
+
+    def weight_matrix(self, level: int) -> tuple[list[str], list[str], FloatArray]:
+        """Children (level - 1), parents (level) and W[child, parent] = child's weight."""
+        children = self.codes_at(level - 1)
+        parents = self.codes_at(level)
+        position = {p: j for j, p in enumerate(parents)}
+        w = np.zeros((len(children), len(parents)), dtype=np.float64)
+        sub = self.table.loc[children]
+        rows = np.arange(len(children))
+        cols = np.array([position[str(p)] for p in sub["Parent"]], dtype=np.intp)
+        w[rows, cols] = sub["Weight"].to_numpy(dtype=np.float64)
+        return children, parents, w
+
+    def structure_matrix(self, level: int) -> FloatArray:
+        """S[child, parent] = 1 where the child belongs to the parent (weights ignored)."""
+        children = self.codes_at(level - 1)
+        parents = self.codes_at(level)
+        parent_of = self.table.loc[children, "Parent"].to_numpy()
+        member = parent_of[:, None] == np.array(parents, dtype=object)[None, :]
+        return np.asarray(member, dtype=np.float64)
+
+
+def _blank(value: object) -> bool:
+    """True for NaN/None/NA and for empty strings (CSV exports write either)."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in ("", "NA")
+
+
+def _listed(items: Sequence[object]) -> str:
+    shown = ", ".join(str(i) for i in items[:_MAX_LISTED])
+    more = len(items) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def validate_meta(meta: pd.DataFrame) -> Hierarchy:
+    """Check an iMeta table and return the tree it describes.
+
+    Raises :class:`HierarchyError` naming the offending rows when a column is missing, a
+    code is blank or repeated, a level is not a positive integer, a direction is not
+    +1/-1, a weight is negative, a parent does not exist or is not exactly one level up,
+    the parents form a cycle, a non-top element has no parent (orphan) or an aggregate
+    has no children.
+    """
+    missing = [c for c in REQUIRED_META_COLUMNS if c not in meta.columns]
+    if missing:
+        raise HierarchyError(
+            f"iMeta lacks the column(s) {missing}. It needs {list(REQUIRED_META_COLUMNS)} "
+            "(and optionally Denominator and Type)."
+        )
+    rows = meta
+    if "Type" in meta.columns:
+        types = meta["Type"]
+        blank_type = [str(c) for c, t in zip(meta["iCode"], types, strict=True) if _blank(t)]
+        if blank_type:
+            raise HierarchyError(
+                f"iMeta rows {_listed(blank_type)} have no Type; give every row one of "
+                f"{list(STRUCTURAL_TYPES + NON_STRUCTURAL_TYPES)} or drop the Type column."
+            )
+        unknown = sorted(set(types.astype(str)) - set(STRUCTURAL_TYPES + NON_STRUCTURAL_TYPES))
+        if unknown:
+            raise HierarchyError(
+                f"iMeta has unknown Type value(s) {unknown}; use one of "
+                f"{list(STRUCTURAL_TYPES + NON_STRUCTURAL_TYPES)}."
+            )
+        rows = meta[types.astype(str).isin(STRUCTURAL_TYPES)]
+    if rows.empty:
+        raise HierarchyError("iMeta has no indicator or aggregate rows.")
+
+    codes = [None if _blank(c) else str(c).strip() for c in rows["iCode"]]
+    if any(c is None for c in codes):
+        raise HierarchyError("iMeta has rows with a blank iCode; give every row a code.")
+    code_list = [str(c) for c in codes]
+    dupes = sorted({c for c in code_list if code_list.count(c) > 1})
+    if dupes:
+        raise HierarchyError(f"iMeta repeats the iCode(s) {dupes}; codes must be unique.")
+
+    level_num = pd.to_numeric(rows["Level"], errors="coerce").to_numpy(dtype=np.float64)
+    bad_level = [
+        c
+        for c, lv in zip(code_list, level_num, strict=True)
+        if not np.isfinite(lv) or lv < 1 or lv != np.floor(lv)
+    ]
+    if bad_level:
+        raise HierarchyError(
+            f"iMeta rows {_listed(bad_level)} have a Level that is not an integer >= 1 "
+            "(1 = indicator, 2 = first aggregation level, ...)."
+        )
+    levels = level_num.astype(int)
+
+    if "Type" in rows.columns:
+        row_types = rows["Type"].astype(str).to_numpy()
+        wrong = [
+            f"{c} ({t}, Level {lv})"
+            for c, t, lv in zip(code_list, row_types, levels, strict=True)
+            if (t == "Indicator") != (lv == 1)
+        ]
+        if wrong:
+            raise HierarchyError(
+                f"iMeta rows {_listed(wrong)}: indicators must be at Level 1 and aggregates "
+                "at Level 2 or above."
+            )
+
+    parents = [None if _blank(p) else str(p).strip() for p in rows["Parent"]]
+    parent_of = dict(zip(code_list, parents, strict=True))
+    level_of = dict(zip(code_list, levels.tolist(), strict=True))
+
+    # Cycles first, so that a loop is reported as a loop rather than as a level mismatch.
+    for start in code_list:
+        seen = [start]
+        node = parent_of[start]
+        while node is not None and node in parent_of:
+            if node in seen:
+                loop = " -> ".join([*seen[seen.index(node) :], node])
+                raise HierarchyError(f"iMeta parents form a cycle: {loop}. A tree has none.")
+            seen.append(node)
+            node = parent_of[node]
+
+    non_structural = set()
+    if "Type" in meta.columns:
+        non_structural = {str(c) for c in meta.loc[~meta.index.isin(rows.index), "iCode"]}
+    unknown_parent = [
+        f"{c} -> {p}" for c, p in parent_of.items() if p is not None and p not in parent_of
+    ]
+    if unknown_parent:
+        hint = (
+            " (some are Group/Denominator rows, which cannot be parents)"
+            if any(p in non_structural for p in parents if p is not None)
+            else ""
+        )
+        raise HierarchyError(
+            f"iMeta rows name a Parent that is not an element of the tree{hint}: "
+            f"{_listed(unknown_parent)}. Add the parent row or correct the Parent."
+        )
+    off_level = [
+        f"{c} (Level {level_of[c]}) -> {p} (Level {level_of[p]})"
+        for c, p in parent_of.items()
+        if p is not None and level_of[p] != level_of[c] + 1
+    ]
+    if off_level:
+        raise HierarchyError(
+            f"iMeta rows {_listed(off_level)}: a Parent must be exactly one Level above its child."
+        )
+    top = int(levels.max())
+    orphans = [
+        f"{c} (Level {level_of[c]})"
+        for c, p in parent_of.items()
+        if p is None and level_of[c] < top
+    ]
+    if orphans:
+        raise HierarchyError(
+            f"iMeta rows {_listed(orphans)} have no Parent but are below the top Level "
+            f"({top}); give them a Parent (only top-level elements may be roots)."
+        )
+    has_children = {p for p in parents if p is not None}
+    childless = [c for c in code_list if level_of[c] > 1 and c not in has_children]
+    if childless:
+        raise HierarchyError(
+            f"iMeta aggregates {_listed(childless)} have no children; remove them or "
+            "attach indicators to them."
+        )
+
+    directions = pd.to_numeric(rows["Direction"], errors="coerce").to_numpy(dtype=np.float64)
+    bad_dir = [
+        c
+        for c, lv, d in zip(code_list, levels, directions, strict=True)
+        if lv == 1 and d not in (1.0, -1.0)
+    ]
+    if bad_dir:
+        raise HierarchyError(
+            f"iMeta indicators {_listed(bad_dir)} have a Direction other than 1 or -1 "
+            "(1: higher value scores higher; -1: higher value scores lower)."
+        )
+    # Aggregates carry no direction of their own: their children are already oriented.
+    directions = np.where(levels == 1, directions, 1.0)
+
+    weights = pd.to_numeric(rows["Weight"], errors="coerce").to_numpy(dtype=np.float64)
+    is_root = np.array([p is None for p in parents])
+    bad_weight = [
+        c
+        for c, w, r in zip(code_list, weights, is_root, strict=True)
+        if not r and (not np.isfinite(w) or w < 0)
+    ]
+    if bad_weight:
+        raise HierarchyError(
+            f"iMeta rows {_listed(bad_weight)} have a missing or negative Weight; weights "
+            "must be numbers >= 0 (they are relative within each parent)."
+        )
+    # A root's weight has nothing to weigh against; default it so the table stays numeric.
+    weights = np.where(is_root & ~np.isfinite(weights), 1.0, weights)
+
+    if "Denominator" in rows.columns:
+        denominators = [None if _blank(d) else str(d).strip() for d in rows["Denominator"]]
+    else:
+        denominators = [None] * len(code_list)
+
+    table = pd.DataFrame(
+        {
+            "Level": levels,
+            "Parent": pd.Series(parents, dtype=object).to_numpy(),
+            "Direction": directions,
+            "Weight": weights,
+            "Denominator": pd.Series(denominators, dtype=object).to_numpy(),
+        },
+        index=pd.Index(code_list, name="iCode"),
+    )
+    return Hierarchy(table=table)
+
+
+def as_hierarchy(meta: pd.DataFrame | Hierarchy) -> Hierarchy:
+    """Accept either an iMeta table (validated here) or an already validated Hierarchy."""
+    return meta if isinstance(meta, Hierarchy) else validate_meta(meta)
+
+
+def _numeric_block(data: pd.DataFrame, codes: Sequence[str], what: str) -> FloatArray:
+    missing = [c for c in codes if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"The data lack the {what} column(s) {_listed(missing)}; add them (NaN where "
+            "unknown) or remove them from iMeta."
+        )
+    try:
+        return data[list(codes)].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The {what} columns must be numeric; convert text such as '1.234,5' or 'n/d' "
+            f"to numbers or NaN first ({exc})."
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------
+# Denomination
+# --------------------------------------------------------------------------------------
+
+
+def denominate(
+    data: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy,
+    scale: float | Mapping[str, float] = 1.0,
+) -> pd.DataFrame:
+    """Divide each indicator by the data column named in its ``Denominator``.
+
+    ``value / denominator * scale`` (e.g. ``scale=100_000`` for rates per 100,000 when the
+    denominator is population); ``scale`` may also map denominator names to their own
+    factor. Indicators without a denominator and all other columns are returned
+    unchanged. A missing denominator gives NaN; a zero or negative one is an error,
+    because the rate would be meaningless.
+    """
+    h = as_hierarchy(meta)
+    den = h.table.loc[h.indicators, "Denominator"].dropna()
+    out = data.copy()
+    if den.empty:
+        return out
+    targets = [str(c) for c in den.index]
+    by = [str(d) for d in den.to_numpy()]
+    num = _numeric_block(data, targets, "indicator")
+    denom = _numeric_block(data, sorted(set(by)), "denominator")
+    col = {d: j for j, d in enumerate(sorted(set(by)))}
+    d = denom[:, [col[b] for b in by]]
+    bad = np.argwhere(d <= 0)
+    if bad.size:
+        cases = [f"{data.index[i]}/{by[j]}={d[i, j]:g}" for i, j in bad]
+        raise ValueError(
+            f"Denominators must be positive, found {_listed(cases)}; correct the reference "
+            "data or set those values to NaN."
+        )
+    if isinstance(scale, Mapping):
+        unscaled = sorted(set(by) - set(scale))
+        if unscaled:
+            raise ValueError(f"denominate(scale=...) has no factor for {unscaled}.")
+        factors = np.array([float(scale[b]) for b in by], dtype=np.float64)
+    else:
+        factors = np.full(len(by), float(scale))
+    out[targets] = num / d * factors
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _NormParams:
+    lo: float
+    hi: float
+    zero_range: ZeroRange
+    directions: FloatArray
+    goalposts: tuple[float, float] | None
+    truncate: bool
+
+
+def _fill_zero_range(
+    y: FloatArray, x: FloatArray, zero: npt.NDArray[np.bool_], fill: float
+) -> None:
+    """Give columns without spread ``fill`` where a value exists (in place)."""
+    if zero.any():
+        y[:, zero] = np.where(np.isnan(x[:, zero]), np.nan, fill)
+
+
+def _minmax(x: FloatArray, p: _NormParams) -> FloatArray:
+    mn = np.fmin.reduce(x, axis=0)
+    mx = np.fmax.reduce(x, axis=0)
+    rng = mx - mn
+    zero = rng == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (x - mn) / rng * (p.hi - p.lo) + p.lo
+    fill = np.nan if p.zero_range == "nan" else (p.lo + p.hi) / 2
+    _fill_zero_range(y, x, zero, fill)
+    # (x - min) / range is in [0, 1] exactly; only the final affine step can overshoot.
+    return np.asarray(np.clip(y, p.lo, p.hi), dtype=np.float64)
+
+
+def _zscore(x: FloatArray, p: _NormParams) -> FloatArray:
+    present = ~np.isnan(x)
+    n = present.sum(axis=0).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, x, 0.0).sum(axis=0) / n
+        dev = np.where(present, x - mean, 0.0)
+        sd = np.sqrt((dev**2).sum(axis=0) / (n - 1))  # sample SD (ddof=1), as R's sd()
+        y = (x - mean) / sd
+    zero = (n >= 1) & ~(sd > 0)
+    _fill_zero_range(y, x, zero, np.nan if p.zero_range == "nan" else 0.0)
+    return np.asarray(y, dtype=np.float64)
+
+
+def _goalposts(x: FloatArray, p: _NormParams) -> FloatArray:
+    if p.goalposts is None:
+        raise ValueError("Goalpost normalisation needs goalposts=(low, high), e.g. (1, 10).")
+    low, high = p.goalposts
+    if not low < high:
+        raise ValueError(f"Goalposts must satisfy low < high, got {p.goalposts}.")
+    # x was multiplied by its direction, so the posts are too (COINr's n_goalposts).
+    a = np.minimum(p.directions * low, p.directions * high)
+    b = np.maximum(p.directions * low, p.directions * high)
+    t = (x - a) / (b - a)
+    if p.truncate:
+        t = np.clip(t, 0.0, 1.0)
+    return np.asarray(t * (p.hi - p.lo) + p.lo, dtype=np.float64)
+
+
+# New methods (rank, percentile rank, distance to target ...) register here with the
+# same signature: array (units x indicators, direction applied) -> array of same shape.
+_NORMALISERS: dict[str, Callable[[FloatArray, _NormParams], FloatArray]] = {
+    "minmax": _minmax,
+    "zscore": _zscore,
+    "goalposts": _goalposts,
+}
+
+
+def normalise(
+    data: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy,
+    method: NormalisationMethod = "minmax",
+    lo: float = 0.0,
+    hi: float = 100.0,
+    *,
+    zero_range: ZeroRange = "nan",
+    goalposts: tuple[float, float] | None = None,
+    truncate: bool = True,
+    indicators: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Normalise the indicators (columns) over the units (rows) of ``data``.
+
+    Each indicator is first multiplied by its ``Direction`` (so -1 turns "higher is
+    better" into "higher scores higher"), then:
+
+    * ``minmax``: ``(x - min) / (max - min) * (hi - lo) + lo`` over the units present.
+    * ``zscore``: ``(x - mean) / sd`` with the sample SD (ddof = 1); ``lo``/``hi`` unused.
+    * ``goalposts``: ``(x - low) / (high - low) * (hi - lo) + lo`` with fixed
+      ``goalposts=(low, high)``, truncated to the posts when ``truncate``.
+
+    An indicator with no spread (max == min, or fewer than two values for z-scores)
+    cannot rank units. Like COINr (whose ``n_minmax`` returns NaN for a zero range) the
+    default ``zero_range="nan"`` gives NaN, so the indicator drops out of the arithmetic
+    mean; ``"midpoint"`` gives ``(lo + hi) / 2`` (0 for z-scores) instead. Either way a
+    warning is logged naming the indicators.
+
+    ``indicators`` restricts the work to some level-1 codes (e.g. to normalise two groups
+    with different methods). Returns a frame with those indicator columns, same index.
+    """
+    h = as_hierarchy(meta)
+    codes = list(indicators) if indicators is not None else h.indicators
+    not_indicators = sorted(set(codes) - set(h.indicators))
+    if not_indicators:
+        raise ValueError(
+            f"normalise(indicators=...) got codes that are not level-1 indicators of iMeta: "
+            f"{_listed(not_indicators)}."
+        )
+    func = _NORMALISERS.get(method)
+    if func is None:
+        raise ValueError(
+            f"Unknown normalisation method {method!r}; choose one of {sorted(_NORMALISERS)}."
+        )
+    if method != "zscore" and not lo < hi:
+        raise ValueError(f"Normalisation bounds must satisfy lo < hi, got lo={lo}, hi={hi}.")
+    if zero_range not in ("nan", "midpoint"):
+        raise ValueError(f"zero_range must be 'nan' or 'midpoint', got {zero_range!r}.")
+    directions = h.directions(codes)
+    x = _numeric_block(data, codes, "indicator") * directions
+    params = _NormParams(
+        lo=float(lo),
+        hi=float(hi),
+        zero_range=zero_range,
+        directions=directions,
+        goalposts=goalposts,
+        truncate=truncate,
+    )
+    y = func(x, params)
+    if method != "goalposts":
+        # Report indicators that cannot rank units, whatever zero_range does with them.
+        n = (~np.isnan(x)).sum(axis=0)
+        flat = (n > 0) & (np.fmax.reduce(x, axis=0) == np.fmin.reduce(x, axis=0))
+        if method == "zscore":
+            flat |= n == 1
+        if flat.any():
+            logger.warning(
+                "Indicator(s) %s have no spread across units: %s under %s normalisation.",
+                _listed([c for c, f in zip(codes, flat, strict=True) if f]),
+                "scored NaN (dropped from means)" if zero_range == "nan" else "midpoint",
+                method,
+            )
+    return pd.DataFrame(y, index=data.index, columns=pd.Index(codes))
+
+
+# --------------------------------------------------------------------------------------
+# Aggregation
+# --------------------------------------------------------------------------------------
+
+
+def _arithmetic(
+    x: FloatArray, w: FloatArray, children: Sequence[str], units: pd.Index
+) -> FloatArray:
+    present = ~np.isnan(x)
+    num = np.where(present, x, 0.0) @ w
+    den = present.astype(np.float64) @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _geometric(
+    x: FloatArray, w: FloatArray, children: Sequence[str], units: pd.Index
+) -> FloatArray:
+    present = ~np.isnan(x)
+    bad = np.argwhere(present & (x <= 0))
+    if bad.size:
+        cases = [f"{children[j]} = {x[i, j]:g} for unit {units[i]}" for i, j in bad]
+        raise ValueError(
+            f"The geometric mean needs strictly positive values, but {_listed(cases)}. "
+            "Normalise to [1, 100] (lo=1) instead of [0, 100], or use the arithmetic mean."
+        )
+    with np.errstate(divide="ignore"):
+        logs = np.where(present, np.log(np.where(present, x, 1.0)), 0.0)
+    den = present.astype(np.float64) @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, np.exp((logs @ w) / den), np.nan)
+
+
+# New means (harmonic, generalised, Copeland ...) register here: values (units x
+# children), weights (children x parents) -> (units x parents), NaN-aware.
+_AGGREGATORS: dict[str, Callable[[FloatArray, FloatArray, Sequence[str], pd.Index], FloatArray]] = {
+    "arithmetic": _arithmetic,
+    "geometric": _geometric,
+}
+
+
+def _coverage_thresholds(
+    min_coverage: float | Mapping[str, float] | None, h: Hierarchy
+) -> dict[str, float]:
+    if min_coverage is None:
+        return {}
+    if isinstance(min_coverage, Mapping):
+        unknown = sorted(set(min_coverage) - set(h.aggregates))
+        if unknown:
+            raise ValueError(
+                f"min_coverage names codes that are not aggregates of iMeta: {_listed(unknown)}."
+            )
+        thresholds = {str(k): float(v) for k, v in min_coverage.items()}
+    else:
+        thresholds = dict.fromkeys(h.aggregates, float(min_coverage))
+    bad = [f"{k}={v}" for k, v in thresholds.items() if not 0.0 <= v <= 1.0]
+    if bad:
+        raise ValueError(f"min_coverage must be a share in [0, 1], got {_listed(bad)}.")
+    return thresholds
+
+
+def aggregate(
+    normalised: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy,
+    method: AggregationMethod = "arithmetic",
+    *,
+    min_coverage: float | Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Aggregate normalised indicators up every level of the tree.
+
+    Each aggregate is the weighted mean of its children's values, over the children that
+    are present (not NaN) with weights re-normalised over them (COINr's default):
+
+    * ``arithmetic``: ``sum(w_i x_i) / sum(w_i)``;
+    * ``geometric``: ``exp(sum(w_i ln x_i) / sum(w_i))``, which needs every x_i > 0; a
+      zero or negative input raises ``ValueError`` naming the indicator and unit.
+
+    ``min_coverage`` (a share in [0, 1], for all aggregates or per aggregate code) sets an
+    aggregate to NaN when fewer than that share of its children (counted, not weighted)
+    are present. An aggregate whose present children all have weight 0 is NaN.
+
+    Returns one column per element at every level: indicators as given, then the
+    aggregates level by level (COINr's "Aggregated" data set).
+    """
+    h = as_hierarchy(meta)
+    func = _AGGREGATORS.get(method)
+    if func is None:
+        raise ValueError(
+            f"Unknown aggregation method {method!r}; choose one of {sorted(_AGGREGATORS)}."
+        )
+    thresholds = _coverage_thresholds(min_coverage, h)
+    current = _numeric_block(normalised, h.indicators, "indicator")
+    blocks = [pd.DataFrame(current, index=normalised.index, columns=pd.Index(h.indicators))]
+    for level in range(2, h.n_levels + 1):
+        children, parents, w = h.weight_matrix(level)
+        result = func(current, w, children, normalised.index)
+        if thresholds:
+            s = h.structure_matrix(level)
+            coverage = (~np.isnan(current)).astype(np.float64) @ s / s.sum(axis=0)
+            need = np.array([thresholds.get(p, 0.0) for p in parents])
+            result = np.where(coverage + _COVERAGE_TOL >= need, result, np.nan)
+        blocks.append(pd.DataFrame(result, index=normalised.index, columns=pd.Index(parents)))
+        current = result
+    return pd.concat(blocks, axis=1)
+
+
+# --------------------------------------------------------------------------------------
+# Ranking and the one-call index
+# --------------------------------------------------------------------------------------
+
+
+def rank_desc(series: pd.Series, *, decimals: int | None = None) -> pd.Series:
+    """Rank from highest (1) to lowest; ties share the lowest rank ("min"); NaN stays NA.
+
+    ``decimals`` rounds before ranking, so that scores equal in exact arithmetic but
+    different in the last floating-point bit count as ties. Returns nullable ``Int64``.
+    """
+    values = pd.to_numeric(series, errors="raise").astype("float64")
+    if decimals is not None:
+        values = values.round(decimals)
+    return values.rank(method="min", ascending=False, na_option="keep").astype("Int64")
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """Every stage of one index build (each frame: one row per unit)."""
+
+    hierarchy: Hierarchy
+    data: pd.DataFrame  # input after denomination (if asked)
+    normalised: pd.DataFrame  # level-1 indicators, normalised
+    aggregated: pd.DataFrame  # every element at every level
+    ranks: pd.DataFrame  # rank_desc of every aggregate column
+
+    def scores(self, code: str | None = None) -> pd.Series:
+        """Scores of one element (the single root by default)."""
+        if code is None:
+            roots = self.hierarchy.roots
+            if len(roots) != 1:
+                raise ValueError(f"The index has several roots {roots}; name one.")
+            code = roots[0]
+        return self.aggregated[code]
+
+
+def build_index(
+    data: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy,
+    *,
+    normalisation: NormalisationMethod = "minmax",
+    aggregation: AggregationMethod = "arithmetic",
+    lo: float = 0.0,
+    hi: float = 100.0,
+    zero_range: ZeroRange = "nan",
+    goalposts: tuple[float, float] | None = None,
+    denominate_data: bool = False,
+    denominator_scale: float = 1.0,
+    min_coverage: float | Mapping[str, float] | None = None,
+) -> IndexResult:
+    """Denominate (optional), normalise, aggregate and rank in one call."""
+    h = as_hierarchy(meta)
+    prepared = denominate(data, h, scale=denominator_scale) if denominate_data else data
+    normalised = normalise(
+        prepared,
+        h,
+        method=normalisation,
+        lo=lo,
+        hi=hi,
+        zero_range=zero_range,
+        goalposts=goalposts,
+    )
+    aggregated = aggregate(normalised, h, method=aggregation, min_coverage=min_coverage)
+    ranks = pd.DataFrame({c: rank_desc(aggregated[c]) for c in h.aggregates}, index=data.index)
+    return IndexResult(
+        hierarchy=h, data=prepared, normalised=normalised, aggregated=aggregated, ranks=ranks
+    )
