@@ -144,25 +144,35 @@ def _run_flow(ws: Workspace, cycle_id: str) -> dict[str, Any]:
     return out
 
 
+_STATUS_LABELS = {
+    "accepted": "[green]✔ accepted[/]",
+    "accepted_with_warnings": "[yellow]⚠ warnings[/]",
+    "rejected": "[red]✖ rejected[/]",
+    "unreadable": "[red]✖ unreadable[/]",
+}
+
+
 def _print_intake(rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("No new files in the inbox.")
         return
     table = Table(title="Submissions", title_justify="left")
-    for col in ("file", "country", "status", "rows", "errors", "warnings"):
-        table.add_column(col, justify="right" if col in ("rows", "errors", "warnings") else "left")
-    style = {
-        "accepted": "green",
-        "accepted_with_warnings": "yellow",
-        "rejected": "red",
-        "unreadable": "red",
-    }
+    table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=34)
+    table.add_column("country")
+    table.add_column("status", no_wrap=True)
+    for col in ("rows", "errors", "warnings"):
+        table.add_column(col, justify="right")
     for r in rows:
-        status = f"[{style.get(r['status'], 'white')}]{r['status']}[/]"
+        status = _STATUS_LABELS.get(r["status"], r["status"])
         if not r["new"]:
-            status += " (already received)"
+            status += " (seen)"
         table.add_row(
-            r["file"], r["country"], status, str(r["rows"]), str(r["errors"]), str(r["warnings"])
+            r["file"],
+            r["country"],
+            status,
+            str(r["rows"]),
+            str(r["errors"]),
+            str(r["warnings"]),
         )
     console.print(table)
 
@@ -172,17 +182,10 @@ def _print_outcome(ws: Workspace, cycle_id: str, result: dict[str, Any], lang: s
 
     frame = priorities_table(ws, cycle_id, lang)
     table = Table(title=f"Regional priorities — cycle {cycle_id}", title_justify="left")
-    for col in (
-        "rank",
-        "category",
-        "priority",
-        "severity",
-        "spread",
-        "trend",
-        "confidence",
-        "change",
-    ):
-        table.add_column(col, justify="left" if col == "category" else "right")
+    table.add_column("rank", justify="right")
+    table.add_column("category", no_wrap=True, overflow="ellipsis", max_width=30)
+    for col in ("priority", "severity", "spread", "trend", "confid.", "change"):
+        table.add_column(col, justify="right")
     for r in frame.to_dict("records"):
         delta = float(r["change_0_100"])
         change = "–" if math.isnan(delta) else f"{delta:+.1f}"

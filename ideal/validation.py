@@ -41,8 +41,13 @@ class Issue:
         )
 
 
-def issue(rule: str, row: int | None = None, column: str | None = None,
-          value: Cell | str = None, **params: object) -> Issue:
+def issue(
+    rule: str,
+    row: int | None = None,
+    column: str | None = None,
+    value: Cell | str = None,
+    **params: object,
+) -> Issue:
     """A finding with the severity its rule declares."""
     text = None if value is None else str(value)
     return Issue(RULES[rule].severity, rule, row, column, text, dict(params))
@@ -105,13 +110,28 @@ _FIELD_RULES = {
 }
 
 
-def _issues_from_error(exc: ValidationError, raw: RawSubmission, row_no: int,
-                       cells: dict[str, Cell]) -> list[Issue]:
+# Cross-field rules name no field in pydantic's error location; this is the cell they judge.
+_MODEL_RULE_COLUMNS = {
+    "negative_value": "value",
+    "not_finite": "value",
+    "out_of_scale": "value",
+    "incompatible_unit": "unit",
+    "required": "value",
+    "not_a_number": "value",
+}
+
+
+def _issues_from_error(
+    exc: ValidationError, raw: RawSubmission, row_no: int, cells: dict[str, Cell]
+) -> list[Issue]:
     found: list[Issue] = []
     for err in exc.errors(include_url=False):
         ctx = dict(err.get("ctx") or {})
-        column = str(err["loc"][0]) if err["loc"] else str(ctx.get("column") or "") or None
         kind = err["type"]
+        if err["loc"]:
+            column: str | None = str(err["loc"][0])
+        else:  # raised by the model's cross-field checks: the rule says which cell
+            column = str(ctx.get("column") or _MODEL_RULE_COLUMNS.get(kind, "")) or None
         if kind in RULES:
             rule = kind
         elif kind == "missing":
@@ -136,9 +156,7 @@ def validate_submission(
     expected_countries: tuple[str, ...] = (),
 ) -> ValidationResult:
     """Check a parsed file against the contract and the table rules."""
-    issues: list[Issue] = [
-        issue("missing_column", column=c) for c in raw.missing_columns
-    ]
+    issues: list[Issue] = [issue("missing_column", column=c) for c in raw.missing_columns]
     issues += [issue("unknown_column", column=c) for c in raw.unknown_columns]
     if raw.missing_columns:
         return ValidationResult(None, [], issues, len(raw.rows))
@@ -165,25 +183,51 @@ def validate_submission(
     return ValidationResult(country, valid, issues, len(raw.rows), annual)
 
 
-def _row_warnings(row_no: int, rec: IndicatorRecord, cells: dict[str, Cell],
-                  catalogue: Catalogue) -> list[Issue]:
+def _row_warnings(
+    row_no: int, rec: IndicatorRecord, cells: dict[str, Cell], catalogue: Catalogue
+) -> list[Issue]:
     ind = catalogue.indicator_by_code[rec.indicator]
     out: list[Issue] = []
     raw_value = cells.get("value")
     if rec.missing_reason is not None:
         out.append(issue("value_missing", row_no, "value", raw_value, indicator=ind.code))
     if rec.censored_bound is not None:
-        out.append(issue("censored_value", row_no, "value", raw_value, indicator=ind.code,
-                         used=rec.censored_bound / 2))
+        out.append(
+            issue(
+                "censored_value",
+                row_no,
+                "value",
+                raw_value,
+                indicator=ind.code,
+                used=rec.censored_bound / 2,
+            )
+        )
     if rec.reported_unit is not None:
-        out.append(issue("unit_converted", row_no, "unit", raw_value,
-                         unit=rec.reported_unit, expected=ind.unit,
-                         converted=rec.value if rec.value is not None else ""))
+        out.append(
+            issue(
+                "unit_converted",
+                row_no,
+                "unit",
+                raw_value,
+                unit=rec.reported_unit,
+                expected=ind.unit,
+                converted=rec.value if rec.value is not None else "",
+            )
+        )
     low, high = ind.plausible
     # plausibility is judged on the annual figure; a quarter is compared with its share
     if rec.value is not None and rec.period.find("-Q") < 0 and not low <= rec.value <= high:
-        out.append(issue("implausible_value", row_no, "value", raw_value,
-                         indicator=ind.code, low=low, high=high))
+        out.append(
+            issue(
+                "implausible_value",
+                row_no,
+                "value",
+                raw_value,
+                indicator=ind.code,
+                low=low,
+                high=high,
+            )
+        )
     if rec.trend is not None and ind.kind != "expert":
         out.append(issue("trend_ignored", row_no, "trend", cells.get("trend"), indicator=ind.code))
     if not rec.source:
@@ -194,22 +238,30 @@ def _row_warnings(row_no: int, rec: IndicatorRecord, cells: dict[str, Cell],
 def _single_country(valid: list[ValidRow], issues: list[Issue]) -> str | None:
     countries = sorted({v.record.country for v in valid})
     if len(countries) > 1:
-        issues.append(issue("multiple_countries", column="country",
-                            countries=", ".join(countries)))
+        issues.append(issue("multiple_countries", column="country", countries=", ".join(countries)))
         return None
     return countries[0] if countries else None
 
 
-def _annual_values(valid: list[ValidRow], issues: list[Issue],
-                   catalogue: Catalogue) -> list[AnnualValue]:
+def _annual_values(
+    valid: list[ValidRow], issues: list[Issue], catalogue: Catalogue
+) -> list[AnnualValue]:
     by_indicator: dict[str, list[ValidRow]] = defaultdict(list)
     seen: dict[tuple[str, str, str], int] = {}
     for v in valid:
         key = (v.record.country, v.record.period, v.record.indicator)
         if key in seen:
-            issues.append(issue("duplicate_row", v.source_row, "indicator", v.record.indicator,
-                                indicator=v.record.indicator, period=v.record.period,
-                                first_row=seen[key]))
+            issues.append(
+                issue(
+                    "duplicate_row",
+                    v.source_row,
+                    "indicator",
+                    v.record.indicator,
+                    indicator=v.record.indicator,
+                    period=v.record.period,
+                    first_row=seen[key],
+                )
+            )
             continue
         seen[key] = v.source_row
         by_indicator[v.record.indicator].append(v)
@@ -219,8 +271,15 @@ def _annual_values(valid: list[ValidRow], issues: list[Issue],
         ind = catalogue.indicator_by_code[code]
         quarterly = [g for g in group if "-Q" in g.record.period]
         if quarterly and len(quarterly) != len(group):
-            issues.append(issue("mixed_periods", quarterly[0].source_row, "period",
-                                quarterly[0].record.period, indicator=code))
+            issues.append(
+                issue(
+                    "mixed_periods",
+                    quarterly[0].source_row,
+                    "period",
+                    quarterly[0].record.period,
+                    indicator=code,
+                )
+            )
             continue
         values = [_used_value(g.record) for g in group]
         present = [x for x in values if x is not None]
@@ -233,25 +292,45 @@ def _annual_values(valid: list[ValidRow], issues: list[Issue],
             value = sum(present)
             if quarterly and len(present) < 4:
                 value = value * 4 / len(present)
-                issues.append(issue("incomplete_quarters", group[0].source_row, "period",
-                                    group[0].record.period, indicator=code, n=len(present)))
+                issues.append(
+                    issue(
+                        "incomplete_quarters",
+                        group[0].source_row,
+                        "period",
+                        group[0].record.period,
+                        indicator=code,
+                        n=len(present),
+                    )
+                )
         if value is not None and quarterly:
             low, high = ind.plausible
             if not low <= value <= high:
-                issues.append(issue("implausible_value", group[0].source_row, "value",
-                                    value, indicator=code, low=low, high=high))
-        annual.append(AnnualValue(
-            indicator_code=code,
-            value=value,
-            unit=ind.unit,
-            n_periods=len(group),
-            is_unit_converted=any(g.record.reported_unit is not None for g in group),
-            reliability=max((g.record.reliability for g in group), key=GRADE_ORDER.index),
-            credibility=max(g.record.credibility for g in group),
-            trend_reported=next((g.record.trend for g in group if g.record.trend), None)
-            if ind.kind == "expert" else None,
-            source_rows=tuple(g.source_row for g in group),
-        ))
+                issues.append(
+                    issue(
+                        "implausible_value",
+                        group[0].source_row,
+                        "value",
+                        value,
+                        indicator=code,
+                        low=low,
+                        high=high,
+                    )
+                )
+        annual.append(
+            AnnualValue(
+                indicator_code=code,
+                value=value,
+                unit=ind.unit,
+                n_periods=len(group),
+                is_unit_converted=any(g.record.reported_unit is not None for g in group),
+                reliability=max((g.record.reliability for g in group), key=GRADE_ORDER.index),
+                credibility=max(g.record.credibility for g in group),
+                trend_reported=next((g.record.trend for g in group if g.record.trend), None)
+                if ind.kind == "expert"
+                else None,
+                source_rows=tuple(g.source_row for g in group),
+            )
+        )
     return annual
 
 
@@ -263,13 +342,22 @@ def _used_value(rec: IndicatorRecord) -> float | None:
     return None
 
 
-def _completeness(annual: list[AnnualValue], valid: list[ValidRow], issues: list[Issue],
-                  catalogue: Catalogue) -> None:
+def _completeness(
+    annual: list[AnnualValue], valid: list[ValidRow], issues: list[Issue], catalogue: Catalogue
+) -> None:
     if not valid:
         return
     reported = {a.indicator_code for a in annual}
     reported |= {v.record.indicator for v in valid}
     for ind in catalogue.indicators:
         if ind.code not in reported:
-            issues.append(issue("indicator_not_reported", column="indicator", indicator=ind.code,
-                                name_es=ind.name.es, name_pt=ind.name.pt, name_en=ind.name.en))
+            issues.append(
+                issue(
+                    "indicator_not_reported",
+                    column="indicator",
+                    indicator=ind.code,
+                    name_es=ind.name.es,
+                    name_pt=ind.name.pt,
+                    name_en=ind.name.en,
+                )
+            )
