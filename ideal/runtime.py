@@ -16,6 +16,8 @@ OFFLINE_DEFAULTS: dict[str, str] = {
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "ideal",
+    # ideal's loggers also run outside flows (CLI, tests): stay quiet there
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     # the first start of the ephemeral API can be slow on a cold machine
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }

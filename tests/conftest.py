@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-# Offline, quiet settings before anything imports prefect or great_expectations.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "ideal")
+from ideal.config import Workspace, workspace
+from ideal.runtime import OFFLINE_DEFAULTS
 
-from ideal.config import Workspace, workspace  # noqa: E402
+# Offline, quiet settings before anything imports prefect or great_expectations.
+for _key, _value in OFFLINE_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
 
 
 @pytest.fixture
