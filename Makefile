@@ -1,23 +1,20 @@
-# ideal — developer entry points. Everything installs into .venv; nothing needs the network
-# after the first install.
+# ideal — developer entry points. Everything installs into .venv; after the first install
+# nothing here needs the network. Offline settings for Prefect and GX live in
+# ideal/runtime.py and are applied by the CLI, the tests and the benchmarks.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-export PREFECT_HOME ?= $(CURDIR)/var/prefect
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_LOGGING_EXTRA_LOGGERS := ideal
-export DO_NOT_TRACK := 1
-export GX_ANALYTICS_ENABLED := false
+STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: demo test lint bench install clean docs
+.PHONY: demo test lint bench install docs clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "is ignored" || true
-	@$(BIN)/python -c "import ideal, duckdb, prefect, great_expectations" 
-	@touch $(STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	$(BIN)/python -c "import ideal.cli"
+	touch $(STAMP)
 
 install: $(STAMP)
 
@@ -28,8 +25,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check ideal pipelines tests bench
-	$(BIN)/ruff format --check ideal pipelines tests bench
+	$(BIN)/ruff check ideal pipelines tests bench data
+	$(BIN)/ruff format --check ideal pipelines tests bench data
 	$(BIN)/mypy ideal pipelines
 
 bench: $(STAMP)

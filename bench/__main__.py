@@ -21,8 +21,10 @@ from pathlib import Path
 
 import duckdb
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+from ideal.runtime import OFFLINE_DEFAULTS
+
+for _key, _value in OFFLINE_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
 
 
 def timed(fn: Callable[[], object], repeat: int = 3) -> float:
