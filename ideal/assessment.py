@@ -35,18 +35,38 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None
     replace_where(con, "core_ref__countries", countries, "true", [])
     population = load_population()
     replace_where(con, "core_ref__population", population, "true", [])
-    cats = pd.DataFrame([{
-        "category_code": c.code, "category_group": c.group,
-        "name_en": c.name.en, "name_es": c.name.es, "name_pt": c.name.pt,
-    } for c in catalogue.categories])
+    cats = pd.DataFrame(
+        [
+            {
+                "category_code": c.code,
+                "category_group": c.group,
+                "name_en": c.name.en,
+                "name_es": c.name.es,
+                "name_pt": c.name.pt,
+            }
+            for c in catalogue.categories
+        ]
+    )
     replace_where(con, "core_ref__categories", cats, "true", [])
-    inds = pd.DataFrame([{
-        "indicator_code": i.code, "category_code": i.category, "indicator_kind": i.kind,
-        "unit": i.unit, "direction": i.direction, "denominator": i.denominator,
-        "plausible_min": i.plausible[0], "plausible_max": i.plausible[1],
-        "period_aggregation": i.period_aggregation,
-        "name_en": i.name.en, "name_es": i.name.es, "name_pt": i.name.pt,
-    } for i in catalogue.indicators])
+    inds = pd.DataFrame(
+        [
+            {
+                "indicator_code": i.code,
+                "category_code": i.category,
+                "indicator_kind": i.kind,
+                "unit": i.unit,
+                "direction": i.direction,
+                "denominator": i.denominator,
+                "plausible_min": i.plausible[0],
+                "plausible_max": i.plausible[1],
+                "period_aggregation": i.period_aggregation,
+                "name_en": i.name.en,
+                "name_es": i.name.es,
+                "name_pt": i.name.pt,
+            }
+            for i in catalogue.indicators
+        ]
+    )
     replace_where(con, "core_ref__indicators", inds, "true", [])
 
 
@@ -55,8 +75,9 @@ def ensure_cycle(ws: Workspace, cycle: Cycle) -> Cycle:
         return open_cycle(con, cycle)
 
 
-def ingest_paths(ws: Workspace, cycle_id: str, paths: list[Path],
-                 *, remove_from_inbox: bool = False) -> list[IngestOutcome]:
+def ingest_paths(
+    ws: Workspace, cycle_id: str, paths: list[Path], *, remove_from_inbox: bool = False
+) -> list[IngestOutcome]:
     """Ingest files one at a time, in the order given."""
     catalogue, resolver = load_catalogue(), default_resolver()
     outcomes = []
@@ -85,8 +106,12 @@ class ScoreSummary:
     previous_cycle_id: str | None
 
 
-def score(ws: Workspace, cycle_id: str, methodology_path: Path | None = None,
-          flow_run_id: str | None = None) -> ScoreSummary:
+def score(
+    ws: Workspace,
+    cycle_id: str,
+    methodology_path: Path | None = None,
+    flow_run_id: str | None = None,
+) -> ScoreSummary:
     """Score a cycle from its current accepted values; replaces its out_ tables."""
     catalogue = load_catalogue()
     method, method_sha = load_methodology(methodology_path)
@@ -95,7 +120,8 @@ def score(ws: Workspace, cycle_id: str, methodology_path: Path | None = None,
         sync_reference(con, catalogue)
         values = _current_values(con, cycle_id)
         population = con.execute(
-            "SELECT country_iso3, year, population FROM core_ref__population").df()
+            "SELECT country_iso3, year, population FROM core_ref__population"
+        ).df()
         prev = previous_cycle(con, cycle)
         previous = None
         if prev is not None:
@@ -104,44 +130,74 @@ def score(ws: Workspace, cycle_id: str, methodology_path: Path | None = None,
                 period_year=prev.period_year,
                 values=_current_values(con, prev.cycle_id),
                 category_scores=con.execute(
-                    "SELECT * FROM out_threat__category_scores WHERE cycle_id = ?",
-                    [prev.cycle_id]).df(),
+                    "SELECT * FROM out_threat__category_scores WHERE cycle_id = ?", [prev.cycle_id]
+                ).df(),
                 regional_priorities=con.execute(
                     "SELECT * FROM out_threat__regional_priorities WHERE cycle_id = ?",
-                    [prev.cycle_id]).df(),
+                    [prev.cycle_id],
+                ).df(),
             )
-        scores = score_cycle(cycle.cycle_id, cycle.period_year, values, population, catalogue,
-                             method, method_sha, previous)
+        scores = score_cycle(
+            cycle.cycle_id,
+            cycle.period_year,
+            values,
+            population,
+            catalogue,
+            method,
+            method_sha,
+            previous,
+        )
         inputs = sorted(set(values["submission_sha256"].dropna()))
-        manifest = pd.DataFrame([{
-            "cycle_id": cycle_id,
-            "run_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            "package_version": __version__,
-            "methodology_name": method.name,
-            "methodology_version": method.version,
-            "methodology_sha256": method_sha,
-            "input_sha256s": inputs,
-            "flow_run_id": flow_run_id,
-        }])
+        manifest = pd.DataFrame(
+            [
+                {
+                    "cycle_id": cycle_id,
+                    "run_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    "package_version": __version__,
+                    "methodology_name": method.name,
+                    "methodology_version": method.version,
+                    "methodology_sha256": method_sha,
+                    "input_sha256s": inputs,
+                    "flow_run_id": flow_run_id,
+                }
+            ]
+        )
         con.execute("BEGIN TRANSACTION")
         try:
             where = "cycle_id = ?"
-            replace_where(con, "out_threat__indicator_scores", scores.indicator_scores, where,
-                          [cycle_id])
-            replace_where(con, "out_threat__category_scores", scores.category_scores, where,
-                          [cycle_id])
-            replace_where(con, "out_threat__regional_priorities", scores.regional_priorities,
-                          where, [cycle_id])
+            replace_where(
+                con, "out_threat__indicator_scores", scores.indicator_scores, where, [cycle_id]
+            )
+            replace_where(
+                con, "out_threat__category_scores", scores.category_scores, where, [cycle_id]
+            )
+            replace_where(
+                con,
+                "out_threat__regional_priorities",
+                scores.regional_priorities,
+                where,
+                [cycle_id],
+            )
             replace_where(con, "out_run__manifests", manifest, where, [cycle_id])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     n_countries = scores.category_scores["country_iso3"].nunique()
-    logger.info("scored cycle %s: %d countries, %d categories", cycle_id, n_countries,
-                len(scores.regional_priorities))
-    return ScoreSummary(cycle_id, f"{method.name}-{method.version}", method_sha, n_countries,
-                        len(scores.regional_priorities), prev.cycle_id if prev else None)
+    logger.info(
+        "scored cycle %s: %d countries, %d categories",
+        cycle_id,
+        n_countries,
+        len(scores.regional_priorities),
+    )
+    return ScoreSummary(
+        cycle_id,
+        f"{method.name}-{method.version}",
+        method_sha,
+        n_countries,
+        len(scores.regional_priorities),
+        prev.cycle_id if prev else None,
+    )
 
 
 def _current_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFrame:
@@ -152,8 +208,7 @@ def _current_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFra
     ).df()
 
 
-def render_reports(ws: Workspace, cycle_id: str,
-                   langs: tuple[str, ...] = LANGS) -> list[Path]:
+def render_reports(ws: Workspace, cycle_id: str, langs: tuple[str, ...] = LANGS) -> list[Path]:
     """Write the committee's report for each language; returns the paths."""
     from ideal.report.render import render_report  # late: charts are heavy to import
 

@@ -13,8 +13,8 @@ the file's decimal separator and the cycle's year.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import difflib
+import json
 import math
 import re
 import unicodedata
@@ -40,9 +40,22 @@ MAX_TEXT = 2000
 RELIABILITY_GRADES = ("A", "B", "C", "D", "E", "F")
 TRENDS: dict[str, str] = {
     # canonical value -> itself, plus the words stewards write in es/pt
-    "up": "up", "sube": "up", "aumenta": "up", "sobe": "up", "aumento": "up", "↑": "up",
-    "stable": "stable", "estable": "stable", "estável": "stable", "estavel": "stable", "=": "stable",
-    "down": "down", "baja": "down", "disminuye": "down", "desce": "down", "diminui": "down",
+    "up": "up",
+    "sube": "up",
+    "aumenta": "up",
+    "sobe": "up",
+    "aumento": "up",
+    "↑": "up",
+    "stable": "stable",
+    "estable": "stable",
+    "estável": "stable",
+    "estavel": "stable",
+    "=": "stable",
+    "down": "down",
+    "baja": "down",
+    "disminuye": "down",
+    "desce": "down",
+    "diminui": "down",
     "↓": "down",
 }
 
@@ -388,11 +401,25 @@ def _quarter_end(year: int, quarter: int) -> dt.date:
 
 # Canonical file columns, in template order, and which ones a file must have.
 FILE_COLUMNS: tuple[str, ...] = (
-    "country", "period", "indicator", "value", "unit", "source",
-    "reliability", "credibility", "trend", "notes",
+    "country",
+    "period",
+    "indicator",
+    "value",
+    "unit",
+    "source",
+    "reliability",
+    "credibility",
+    "trend",
+    "notes",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "country", "period", "indicator", "value", "unit", "reliability", "credibility",
+    "country",
+    "period",
+    "indicator",
+    "value",
+    "unit",
+    "reliability",
+    "credibility",
 )
 
 

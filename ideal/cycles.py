@@ -36,12 +36,17 @@ def open_cycle(con: duckdb.DuckDBPyConnection, cycle: Cycle) -> Cycle:
     """Record a new cycle; re-opening with the same definition is a no-op."""
     unknown = [c for c in cycle.expected_countries if default_resolver().try_resolve(c) != c]
     if unknown:
-        raise CycleError(f"Unknown country codes in cycle {cycle.cycle_id}: {unknown}. "
-                         "Use ISO 3166 alpha-3 codes such as COL or BRA.")
+        raise CycleError(
+            f"Unknown country codes in cycle {cycle.cycle_id}: {unknown}. "
+            "Use ISO 3166 alpha-3 codes such as COL or BRA."
+        )
     existing = find_cycle(con, cycle.cycle_id)
     if existing is not None:
         same = (existing.period_year, existing.deadline, existing.expected_countries) == (
-            cycle.period_year, cycle.deadline, tuple(sorted(cycle.expected_countries)))
+            cycle.period_year,
+            cycle.deadline,
+            tuple(sorted(cycle.expected_countries)),
+        )
         if not same:
             raise CycleError(
                 f"Cycle {cycle.cycle_id} is already open with a different definition "
@@ -71,8 +76,12 @@ def find_cycle(con: duckdb.DuckDBPyConnection, cycle_id: str) -> Cycle | None:
 def get_cycle(con: duckdb.DuckDBPyConnection, cycle_id: str) -> Cycle:
     cycle = find_cycle(con, cycle_id)
     if cycle is None:
-        known = [r[0] for r in con.execute(
-            "SELECT cycle_id FROM core_cycle__cycles ORDER BY period_year").fetchall()]
+        known = [
+            r[0]
+            for r in con.execute(
+                "SELECT cycle_id FROM core_cycle__cycles ORDER BY period_year"
+            ).fetchall()
+        ]
         raise CycleError(
             f"There is no cycle {cycle_id!r}. Known cycles: {', '.join(known) or 'none'}. "
             "Open it first with `ideal cycle open`."
@@ -100,6 +109,12 @@ def load_cycles_file(path: Path) -> list[Cycle]:
         deadline = item["deadline"]
         if isinstance(deadline, str):
             deadline = dt.date.fromisoformat(deadline)
-        out.append(Cycle(str(item["cycle_id"]), int(item["period_year"]), deadline,
-                         tuple(sorted(item["expected_countries"]))))
+        out.append(
+            Cycle(
+                str(item["cycle_id"]),
+                int(item["period_year"]),
+                deadline,
+                tuple(sorted(item["expected_countries"])),
+            )
+        )
     return out

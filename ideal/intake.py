@@ -104,8 +104,9 @@ def parse_and_validate(
     try:
         raw = read_submission(data)
     except UnreadableFile as exc:
-        result = ValidationResult(None, [], [issue("unreadable_file", reason=exc.reason,
-                                                   detail=exc.detail)], 0)
+        result = ValidationResult(
+            None, [], [issue("unreadable_file", reason=exc.reason, detail=exc.detail)], 0
+        )
         return None, result
     ctx = ContractContext(
         catalogue=catalogue,
@@ -142,8 +143,17 @@ def ingest_file(
     ).fetchone()
     if known is not None and known[0] != "received":
         logger.info("%s: identical bytes already received (%s); nothing to do", name, known[0])
-        return IngestOutcome(sha, name, known[0], known[1], known[2] or 0, False, archive_path,
-                             Path(known[3]) if known[3] else None, _stored_issues(con, sha))
+        return IngestOutcome(
+            sha,
+            name,
+            known[0],
+            known[1],
+            known[2] or 0,
+            False,
+            archive_path,
+            Path(known[3]) if known[3] else None,
+            _stored_issues(con, sha),
+        )
 
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if known is None:
@@ -167,10 +177,26 @@ def ingest_file(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    logger.info("%s: %s (%s, %d rows, %d errors, %d warnings)", name, status,
-                result.country_iso3, result.n_rows, result.n_errors, result.n_warnings)
-    return IngestOutcome(sha, name, status, result.country_iso3, result.n_rows, True,
-                         archive_path, quarantine_path, result.issues)
+    logger.info(
+        "%s: %s (%s, %d rows, %d errors, %d warnings)",
+        name,
+        status,
+        result.country_iso3,
+        result.n_rows,
+        result.n_errors,
+        result.n_warnings,
+    )
+    return IngestOutcome(
+        sha,
+        name,
+        status,
+        result.country_iso3,
+        result.n_rows,
+        True,
+        archive_path,
+        quarantine_path,
+        result.issues,
+    )
 
 
 def _record_outcome(
@@ -187,15 +213,29 @@ def _record_outcome(
         "UPDATE raw_intake__submissions SET submission_status = ?, submission_kind = ?, "
         "country_iso3 = ?, n_rows = ?, n_errors = ?, n_warnings = ?, quarantine_path = ?, "
         "is_current = ? WHERE submission_sha256 = ?",
-        [status, "indicators" if raw is not None else None, result.country_iso3,
-         result.n_rows, result.n_errors, result.n_warnings,
-         str(quarantine_path) if quarantine_path else None, accepted, sha],
+        [
+            status,
+            "indicators" if raw is not None else None,
+            result.country_iso3,
+            result.n_rows,
+            result.n_errors,
+            result.n_warnings,
+            str(quarantine_path) if quarantine_path else None,
+            accepted,
+            sha,
+        ],
     )
-    replace_where(con, "raw_intake__issues", _issues_frame(sha, result.issues),
-                  "submission_sha256 = ?", [sha])
+    replace_where(
+        con, "raw_intake__issues", _issues_frame(sha, result.issues), "submission_sha256 = ?", [sha]
+    )
     if raw is not None and accepted:
-        replace_where(con, "raw_intake__indicator_rows", _raw_rows_frame(sha, raw),
-                      "submission_sha256 = ?", [sha])
+        replace_where(
+            con,
+            "raw_intake__indicator_rows",
+            _raw_rows_frame(sha, raw),
+            "submission_sha256 = ?",
+            [sha],
+        )
     if not accepted or result.country_iso3 is None:
         return
     # The newest accepted submission of a country supersedes the earlier ones.
@@ -205,55 +245,75 @@ def _record_outcome(
         [cycle.cycle_id, result.country_iso3, sha],
     )
     replace_where(
-        con, "core_threat__indicator_values", _core_frame(sha, cycle, result),
-        "cycle_id = ? AND country_iso3 = ?", [cycle.cycle_id, result.country_iso3],
+        con,
+        "core_threat__indicator_values",
+        _core_frame(sha, cycle, result),
+        "cycle_id = ? AND country_iso3 = ?",
+        [cycle.cycle_id, result.country_iso3],
     )
 
 
 def _issues_frame(sha: str, issues: list[Issue]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "submission_sha256": [sha] * len(issues),
-        "issue_no": list(range(1, len(issues) + 1)),
-        "severity": [i.severity for i in issues],
-        "source_row": pd.array([i.row for i in issues], dtype="Int32"),
-        "column_name": [i.column for i in issues],
-        "cell_value": [i.value for i in issues],
-        "rule": [i.rule for i in issues],
-        "params_json": [json.dumps(i.params, ensure_ascii=False, default=str) for i in issues],
-        "message_en": [i.message("en")[0] for i in issues],
-    })
+    return pd.DataFrame(
+        {
+            "submission_sha256": [sha] * len(issues),
+            "issue_no": list(range(1, len(issues) + 1)),
+            "severity": [i.severity for i in issues],
+            "source_row": pd.array([i.row for i in issues], dtype="Int32"),
+            "column_name": [i.column for i in issues],
+            "cell_value": [i.value for i in issues],
+            "rule": [i.rule for i in issues],
+            "params_json": [json.dumps(i.params, ensure_ascii=False, default=str) for i in issues],
+            "message_en": [i.message("en")[0] for i in issues],
+        }
+    )
 
 
 def _raw_rows_frame(sha: str, raw: RawSubmission) -> pd.DataFrame:
     def text(v: object) -> str | None:
         return None if v is None else str(v)
 
-    cols = ("country", "period", "indicator", "value", "unit", "source", "reliability",
-            "credibility", "trend", "notes")
-    frame = pd.DataFrame({
-        "submission_sha256": [sha] * len(raw.rows),
-        "source_row": pd.array([r.source_row for r in raw.rows], dtype="Int32"),
-    })
+    cols = (
+        "country",
+        "period",
+        "indicator",
+        "value",
+        "unit",
+        "source",
+        "reliability",
+        "credibility",
+        "trend",
+        "notes",
+    )
+    frame = pd.DataFrame(
+        {
+            "submission_sha256": [sha] * len(raw.rows),
+            "source_row": pd.array([r.source_row for r in raw.rows], dtype="Int32"),
+        }
+    )
     for c in cols:
         frame[f"{c}_raw"] = pd.array([text(r.cells.get(c)) for r in raw.rows], dtype="object")
     return frame
 
 
 def _core_frame(sha: str, cycle: Cycle, result: ValidationResult) -> pd.DataFrame:
-    rows = [{
-        "cycle_id": cycle.cycle_id,
-        "country_iso3": result.country_iso3,
-        "indicator_code": a.indicator_code,
-        "value": a.value,
-        "unit": a.unit,
-        "n_periods": a.n_periods,
-        "is_unit_converted": a.is_unit_converted,
-        "reliability": a.reliability,
-        "credibility": a.credibility,
-        "trend_reported": a.trend_reported,
-        "submission_sha256": sha,
-        "source_rows": list(a.source_rows),
-    } for a in result.annual]
+    rows = [
+        {
+            "cycle_id": cycle.cycle_id,
+            "country_iso3": result.country_iso3,
+            "indicator_code": a.indicator_code,
+            "value": a.value,
+            "unit": a.unit,
+            "n_periods": a.n_periods,
+            "is_unit_converted": a.is_unit_converted,
+            "reliability": a.reliability,
+            "credibility": a.credibility,
+            "trend_reported": a.trend_reported,
+            "submission_sha256": sha,
+            "source_rows": list(a.source_rows),
+        }
+        for a in result.annual
+    ]
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["value"] = frame["value"].astype("float64")
@@ -270,8 +330,15 @@ def _stored_issues(con: duckdb.DuckDBPyConnection, sha: str) -> list[Issue]:
     return [Issue(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
 
 
-def quarantine(ws: Workspace, cycle_id: str, sha: str, name: str, data: bytes,
-               result: ValidationResult, status: Status) -> Path:
+def quarantine(
+    ws: Workspace,
+    cycle_id: str,
+    sha: str,
+    name: str,
+    data: bytes,
+    result: ValidationResult,
+    status: Status,
+) -> Path:
     """Copy a refused file to quarantine with its findings in every language."""
     folder = ws.quarantine / cycle_id / sha[:16]
     target = folder / safe_name(name)
@@ -282,15 +349,19 @@ def quarantine(ws: Workspace, cycle_id: str, sha: str, name: str, data: bytes,
         "status": status,
         "issues": [
             {
-                "severity": i.severity, "row": i.row, "column": i.column, "value": i.value,
+                "severity": i.severity,
+                "row": i.row,
+                "column": i.column,
+                "value": i.value,
                 "rule": i.rule,
                 **{f"message_{lang}": " ".join(i.message(lang)) for lang in LANGS},
             }
             for i in result.issues
         ],
     }
-    _write_atomic(folder / "findings.json",
-                  json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+    _write_atomic(
+        folder / "findings.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    )
     return target
 
 

@@ -323,11 +323,17 @@ def read_json(data: bytes) -> RawSubmission:
                     unknown.append(str(key))
                 continue
             columns.setdefault(canonical, str(key))
-            cells[canonical] = value if isinstance(value, str | int | float) or value is None else json.dumps(value)
+            cells[canonical] = (
+                value
+                if isinstance(value, str | int | float) or value is None
+                else json.dumps(value)
+            )
         if "country" not in cells and default_country is not None:
             cells["country"] = str(default_country)
             columns.setdefault("country", "country")
-        rows.append(RawRow(number, {c: cells.get(c) for c in FILE_COLUMNS if c in columns or c in cells}))
+        rows.append(
+            RawRow(number, {c: cells.get(c) for c in FILE_COLUMNS if c in columns or c in cells})
+        )
     if not items:
         columns = {c: c for c in FILE_COLUMNS}  # an empty list: a header with no data
     return RawSubmission(

@@ -22,8 +22,9 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def test_validate_accepts_a_clean_demo_file_with_json_output() -> None:
-    code, out = invoke("validate", str(DEMO_DIR / "2025" / "COL_ideal_2025.csv"),
-                       "--cycle", "2025", "--json")
+    code, out = invoke(
+        "validate", str(DEMO_DIR / "2025" / "COL_ideal_2025.csv"), "--cycle", "2025", "--json"
+    )
     doc = json.loads(out)
     assert code == 0
     assert doc["status"] == "accepted" and doc["country"] == "COL"
@@ -31,8 +32,15 @@ def test_validate_accepts_a_clean_demo_file_with_json_output() -> None:
 
 
 def test_validate_rejects_with_row_column_and_spanish_message() -> None:
-    code, out = invoke("validate", str(DEMO_DIR / "2025" / "HND_ideal_2025.csv"),
-                       "--cycle", "2025", "--json", "--lang", "es")
+    code, out = invoke(
+        "validate",
+        str(DEMO_DIR / "2025" / "HND_ideal_2025.csv"),
+        "--cycle",
+        "2025",
+        "--json",
+        "--lang",
+        "es",
+    )
     doc = json.loads(out)
     assert code == 1 and doc["status"] == "rejected"
     errors = [i for i in doc["issues"] if i["severity"] == "error"]
@@ -53,14 +61,35 @@ def test_validate_missing_file_is_a_message(tmp_path: Path) -> None:
     assert code == 2 and "no such file" in out
 
 
-@pytest.mark.parametrize("args", [
-    ("run", "--cycle", "1999"),
-    ("cycle", "status", "1999"),
-    ("cycle", "open", "2026", "--year", "2026", "--deadline", "31/03/2027",
-     "--countries", "COL"),
-    ("cycle", "open", "2026", "--year", "2026", "--deadline", "2027-03-31",
-     "--countries", "COL,XXX"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--cycle", "1999"),
+        ("cycle", "status", "1999"),
+        (
+            "cycle",
+            "open",
+            "2026",
+            "--year",
+            "2026",
+            "--deadline",
+            "31/03/2027",
+            "--countries",
+            "COL",
+        ),
+        (
+            "cycle",
+            "open",
+            "2026",
+            "--year",
+            "2026",
+            "--deadline",
+            "2027-03-31",
+            "--countries",
+            "COL,XXX",
+        ),
+    ],
+)
 def test_user_mistakes_get_a_message_and_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
     code, out = invoke(*args, "--home", str(tmp_path / "home"))
     assert code == 2
@@ -69,8 +98,19 @@ def test_user_mistakes_get_a_message_and_exit_2(tmp_path: Path, args: tuple[str,
 
 def test_cycle_open_then_status_lists_missing_countries(tmp_path: Path) -> None:
     home = str(tmp_path / "home")
-    code, _ = invoke("cycle", "open", "2026", "--year", "2026", "--deadline", "2027-03-31",
-                     "--countries", "col,bra", "--home", home)
+    code, _ = invoke(
+        "cycle",
+        "open",
+        "2026",
+        "--year",
+        "2026",
+        "--deadline",
+        "2027-03-31",
+        "--countries",
+        "col,bra",
+        "--home",
+        home,
+    )
     assert code == 0
     code, out = invoke("cycle", "status", "2026", "--home", home)
     assert code == 0 and out.count("missing") == 2

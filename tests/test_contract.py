@@ -15,15 +15,25 @@ from ideal.reference import default_resolver
 
 
 def ctx(decimal: str = ".", year: int = 2025) -> ContractContext:
-    return ContractContext(load_catalogue(), default_resolver(), str(year), year,
-                           decimal,  # type: ignore[arg-type]
-                           dt.date(2026, 11, 28))
+    return ContractContext(
+        load_catalogue(),
+        default_resolver(),
+        str(year),
+        year,
+        decimal,  # type: ignore[arg-type]
+        dt.date(2026, 11, 28),
+    )
 
 
 def row(**over: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "country": "COL", "period": "2025", "indicator": "cocaine_seized_kg",
-        "value": "1234.5", "unit": "kg", "source": "DIJIN", "reliability": "B",
+        "country": "COL",
+        "period": "2025",
+        "indicator": "cocaine_seized_kg",
+        "value": "1234.5",
+        "unit": "kg",
+        "source": "DIJIN",
+        "reliability": "B",
         "credibility": "2",
     }
     base.update(over)
@@ -54,8 +64,9 @@ def test_parse_number_accepts_both_conventions(text: str, decimal: str, expected
     assert parse_number(text, decimal) == expected  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "decimal"), [("1.23.4", ","), ("12,34,5", "."), ("abc", "."),
-                                               ("1.2345,6", ",")])
+@pytest.mark.parametrize(
+    ("text", "decimal"), [("1.23.4", ","), ("12,34,5", "."), ("abc", "."), ("1.2345,6", ",")]
+)
 def test_parse_number_rejects_malformed(text: str, decimal: str) -> None:
     with pytest.raises(ValueError):
         parse_number(text, decimal)  # type: ignore[arg-type]
@@ -99,8 +110,10 @@ def test_missing_and_censored_values_keep_their_meaning() -> None:
         ({"credibility": "7"}, "invalid_credibility"),
         ({"trend": "sideways"}, "invalid_trend"),
         ({"notes": "x" * 3000}, "text_too_long"),
-        ({"indicator": "cocaine_expert_score", "unit": "score_1_10", "value": "11"},
-         "out_of_scale"),
+        (
+            {"indicator": "cocaine_expert_score", "unit": "score_1_10", "value": "11"},
+            "out_of_scale",
+        ),
     ],
 )
 def test_each_mistake_gets_its_rule(over: dict[str, object], rule: str) -> None:
@@ -108,15 +121,19 @@ def test_each_mistake_gets_its_rule(over: dict[str, object], rule: str) -> None:
 
 
 def test_a_period_that_has_not_ended_is_refused() -> None:
-    c = ContractContext(load_catalogue(), default_resolver(), "2026", 2026, ".",
-                        dt.date(2026, 11, 28))
+    c = ContractContext(
+        load_catalogue(), default_resolver(), "2026", 2026, ".", dt.date(2026, 11, 28)
+    )
     assert rules(row(period="2026"), c) == ["future_period"]
     assert rules(row(period="2026-Q3"), c) == []
 
 
 def test_several_field_errors_are_reported_together() -> None:
     assert set(rules(row(reliability="Z", credibility="9", period="20x5"))) == {
-        "invalid_reliability", "invalid_credibility", "invalid_period"}
+        "invalid_reliability",
+        "invalid_credibility",
+        "invalid_period",
+    }
 
 
 def test_published_json_schema_matches_the_models() -> None:

@@ -40,7 +40,8 @@ def test_accepted_file_is_archived_and_loaded(ws: Workspace, tmp_path: Path) -> 
     with connect(ws.warehouse_path, read_only=True) as con:
         rows = con.execute(
             "SELECT indicator_code, value, n_periods, source_rows FROM "
-            "core_threat__indicator_values ORDER BY indicator_code").fetchall()
+            "core_threat__indicator_values ORDER BY indicator_code"
+        ).fetchall()
         raw = con.execute("SELECT count(*) FROM raw_intake__indicator_rows").fetchone()
     assert rows == [
         ("cocaine_expert_score", 9.0, 1, [3]),
@@ -63,8 +64,11 @@ def test_identical_bytes_change_nothing(ws: Workspace, tmp_path: Path) -> None:
 
 def test_rejected_file_is_quarantined_with_findings(ws: Workspace, tmp_path: Path) -> None:
     ensure_cycle(ws, CYCLE)
-    bad = write(tmp_path, "../../etc/PER.csv".replace("/", "_"),
-                "PER,2025,cocaine_seized,12,kg,PNP,G,2,,<script>alert(1)</script>\n")
+    bad = write(
+        tmp_path,
+        "../../etc/PER.csv".replace("/", "_"),
+        "PER,2025,cocaine_seized,12,kg,PNP,G,2,,<script>alert(1)</script>\n",
+    )
     [out] = ingest_paths(ws, "2025", [bad])
     assert out.status == "rejected"
     assert out.quarantine_path is not None and out.quarantine_path.read_bytes() == bad.read_bytes()
@@ -93,10 +97,13 @@ def test_corrected_resubmission_supersedes_and_both_stay(ws: Workspace, tmp_path
     v2 = write(tmp_path, "COL_v2.csv", GOOD_COL.replace("650000", "700000"))
     ingest_paths(ws, "2025", [v1, v2])
     with connect(ws.warehouse_path, read_only=True) as con:
-        subs = con.execute("SELECT file_name, is_current FROM raw_intake__submissions "
-                           "ORDER BY file_name").fetchall()
-        value = con.execute("SELECT value FROM core_threat__indicator_values WHERE "
-                            "indicator_code = 'cocaine_seized_kg'").fetchall()
+        subs = con.execute(
+            "SELECT file_name, is_current FROM raw_intake__submissions ORDER BY file_name"
+        ).fetchall()
+        value = con.execute(
+            "SELECT value FROM core_threat__indicator_values WHERE "
+            "indicator_code = 'cocaine_seized_kg'"
+        ).fetchall()
     assert subs == [("COL_v1.csv", False), ("COL_v2.csv", True)]
     assert value == [(700000.0,)]
 

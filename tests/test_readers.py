@@ -28,8 +28,10 @@ def test_excel_spanish_csv_with_decimal_comma_in_cp1252() -> None:
 
 
 def test_utf8_bom_comma_csv_with_english_headers() -> None:
-    text = "country,period,indicator,value,unit,source,reliability,credibility\n" \
-           "JAM,2025,firearms_seized_count,\"1,234\",count,JCF,B,2\n"
+    text = (
+        "country,period,indicator,value,unit,source,reliability,credibility\n"
+        'JAM,2025,firearms_seized_count,"1,234",count,JCF,B,2\n'
+    )
     sub = read_submission(b"\xef\xbb\xbf" + text.encode())
     assert (sub.delimiter, sub.decimal) == (",", ".")
     assert sub.columns["country"] == "country"
@@ -37,24 +39,30 @@ def test_utf8_bom_comma_csv_with_english_headers() -> None:
 
 
 def test_tab_separated_portuguese_headers() -> None:
-    text = "país\tperíodo\tindicador\tvalor\tunidade\tfonte\tconfiabilidade\tcredibilidade\n" \
-           "Brasil\t2025-T1\tcocaine_seized_kg\t10,5\tkg\tPF\tA\t1\n"
+    text = (
+        "país\tperíodo\tindicador\tvalor\tunidade\tfonte\tconfiabilidade\tcredibilidade\n"
+        "Brasil\t2025-T1\tcocaine_seized_kg\t10,5\tkg\tPF\tA\t1\n"
+    )
     sub = read_submission(text.encode())
     assert sub.delimiter == "\t" and sub.decimal == ","
     assert sub.rows[0].cells["period"] == "2025-T1"
 
 
 def test_quoted_newline_keeps_editor_line_numbers() -> None:
-    text = ("country,period,indicator,value,unit,reliability,credibility,notes\n"
-            'COL,2025,kidnappings_count,3,count,B,2,"two\nlines"\n'
-            "COL,2025,extortion_reports_count,4,count,B,2,\n")
+    text = (
+        "country,period,indicator,value,unit,reliability,credibility,notes\n"
+        'COL,2025,kidnappings_count,3,count,B,2,"two\nlines"\n'
+        "COL,2025,extortion_reports_count,4,count,B,2,\n"
+    )
     sub = read_submission(text.encode())
     assert [r.source_row for r in sub.rows] == [2, 4]
 
 
 def test_unknown_columns_are_reported_not_lost() -> None:
-    text = "country,period,indicator,value,unit,reliability,credibility,comentario\n" \
-           "COL,2025,kidnappings_count,3,count,B,2,x\n"
+    text = (
+        "country,period,indicator,value,unit,reliability,credibility,comentario\n"
+        "COL,2025,kidnappings_count,3,count,B,2,x\n"
+    )
     assert read_submission(text.encode()).unknown_columns == ["comentario"]
 
 
@@ -84,9 +92,20 @@ def test_xlsx_finds_the_data_sheet_below_a_merged_title() -> None:
 
 
 def test_json_rows_inherit_the_top_level_country() -> None:
-    doc = {"country": "CRI", "cycle": "2025", "rows": [
-        {"period": "2025", "indicator": "kidnappings_count", "value": 3, "unit": "count",
-         "reliability": "B", "credibility": 2}]}
+    doc = {
+        "country": "CRI",
+        "cycle": "2025",
+        "rows": [
+            {
+                "period": "2025",
+                "indicator": "kidnappings_count",
+                "value": 3,
+                "unit": "count",
+                "reliability": "B",
+                "credibility": 2,
+            }
+        ],
+    }
     sub = read_submission(json.dumps(doc).encode())
     assert sub.fmt == "json"
     assert sub.rows[0].cells["country"] == "CRI" and sub.rows[0].source_row == 1

@@ -28,8 +28,9 @@ def test_primary_keys_are_enforced(tmp_path: Path) -> None:
 
 
 def test_opening_a_missing_warehouse_read_only_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(WarehouseError, match="ideal demo"), connect(
-        tmp_path / "none.duckdb", read_only=True
+    with (
+        pytest.raises(WarehouseError, match="ideal demo"),
+        connect(tmp_path / "none.duckdb", read_only=True),
     ):
         pass
 
