@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -135,6 +136,26 @@ def run(
 
 
 def _run_flow(ws: Workspace, cycle_id: str) -> dict[str, Any]:
+    from ideal.runtime import loopback_available
+
+    if not loopback_available():
+        # Without a loopback interface Prefect's embedded API cannot start; the same
+        # steps still run, in the same order, without the orchestrator.
+        err_console.print(
+            "[yellow]note:[/] the loopback interface (127.0.0.1) is down, so Prefect's "
+            "embedded API cannot start; running the cycle's steps without Prefect. "
+            "(In a network namespace, `ip link set lo up` enables it.)"
+        )
+        from ideal.assessment import run_cycle
+
+        with console.status(f"Running cycle {cycle_id} (without Prefect)…"):
+            done = run_cycle(ws, cycle_id)
+        return {
+            "cycle_id": cycle_id,
+            "intake": [o.summary() for o in done.outcomes],
+            "reports": [str(p) for p in done.reports],
+        }
+
     from pipelines.cycle import assessment_cycle
 
     with console.status(f"Running assessment_cycle for {cycle_id} (Prefect, embedded)…"):
@@ -156,12 +177,12 @@ def _print_intake(rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("No new files in the inbox.")
         return
-    table = Table(title="Submissions", title_justify="left")
+    table = Table(title="Submissions", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=34)
-    table.add_column("country")
+    table.add_column("country", min_width=7)
     table.add_column("status", no_wrap=True)
     for col in ("rows", "errors", "warnings"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", min_width=len(col))
     for r in rows:
         status = _STATUS_LABELS.get(r["status"], r["status"])
         if not r["new"]:
@@ -181,11 +202,13 @@ def _print_outcome(ws: Workspace, cycle_id: str, result: dict[str, Any], lang: s
     from ideal.assessment import priorities_table
 
     frame = priorities_table(ws, cycle_id, lang)
-    table = Table(title=f"Regional priorities — cycle {cycle_id}", title_justify="left")
+    table = Table(
+        title=f"Regional priorities — cycle {cycle_id}", title_justify="left", box=box.SIMPLE_HEAD
+    )
     table.add_column("rank", justify="right")
-    table.add_column("category", no_wrap=True, overflow="ellipsis", max_width=30)
-    for col in ("priority", "severity", "spread", "trend", "confid.", "change"):
-        table.add_column(col, justify="right")
+    table.add_column("category", no_wrap=True, overflow="ellipsis", max_width=26)
+    for col in ("priority", "severity", "spread", "trend", "conf.", "change"):
+        table.add_column(col, justify="right", min_width=len(col), no_wrap=True)
     for r in frame.to_dict("records"):
         delta = float(r["change_0_100"])
         change = "–" if math.isnan(delta) else f"{delta:+.1f}"

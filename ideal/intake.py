@@ -59,6 +59,19 @@ class IngestOutcome:
     def n_warnings(self) -> int:
         return sum(1 for i in self.issues if i.severity == "warning")
 
+    def summary(self) -> dict[str, str | int | bool]:
+        """One row for tables and Prefect artifacts."""
+        return {
+            "file": self.file_name,
+            "country": self.country_iso3 or "",
+            "status": self.status,
+            "rows": self.n_rows,
+            "errors": self.n_errors,
+            "warnings": self.n_warnings,
+            "new": self.is_new,
+            "sha256": self.sha256[:12],
+        }
+
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

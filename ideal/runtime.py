@@ -8,6 +8,7 @@ reach the Prefect UI. Values already set by the user win.
 from __future__ import annotations
 
 import os
+import socket
 
 from ideal.config import Workspace
 
@@ -31,3 +32,18 @@ def configure_environment(ws: Workspace, *, quiet: bool = True) -> None:
         os.environ.setdefault(key, value)
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def loopback_available() -> bool:
+    """True if this process can reach 127.0.0.1 (Prefect's embedded API listens there).
+
+    In a fresh network namespace (``unshare -n``) the loopback interface is down.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname(), timeout=2):
+                return True
+    except OSError:
+        return False

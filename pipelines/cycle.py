@@ -16,7 +16,6 @@ from prefect.runtime import flow_run
 from ideal import assessment
 from ideal.catalogue import LANGS
 from ideal.config import Workspace, workspace
-from ideal.intake import IngestOutcome
 
 
 def _ws(home: str | None, reports: str | None) -> Workspace:
@@ -37,7 +36,7 @@ def ingest_submission(
     outcome = assessment.ingest_paths(
         _ws(home, reports), cycle_id, [Path(path)], remove_from_inbox=True
     )[0]
-    return _outcome_row(outcome)
+    return dict(outcome.summary())
 
 
 @task(name="score-cycle")
@@ -57,19 +56,6 @@ def score_cycle(home: str | None, reports: str | None, cycle_id: str) -> dict[st
 @task(name="render-report", task_run_name="report {lang}")
 def render_report(home: str | None, reports: str | None, cycle_id: str, lang: str) -> str:
     return str(assessment.render_reports(_ws(home, reports), cycle_id, (lang,))[0])
-
-
-def _outcome_row(o: IngestOutcome) -> dict[str, Any]:
-    return {
-        "file": o.file_name,
-        "country": o.country_iso3 or "",
-        "status": o.status,
-        "rows": o.n_rows,
-        "errors": o.n_errors,
-        "warnings": o.n_warnings,
-        "new": o.is_new,
-        "sha256": o.sha256[:12],
-    }
 
 
 @flow(name="assessment_cycle")
