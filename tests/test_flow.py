@@ -16,12 +16,39 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 
 from ideal.config import DEMO_DIR, METHODOLOGY_DIR, Workspace
 from ideal.cycles import load_cycles_file
 from ideal.warehouse import connect
 
 pytestmark = pytest.mark.flow
+
+
+def _coinr_treat(x: pd.Series, winmax: int, skew_max: float, kurt_max: float) -> pd.Series:
+    """COINr's default Treat(), written out plainly: winsorise, else log of the original."""
+    v = x.dropna().astype(float)
+
+    def fails(a: pd.Series) -> bool | None:
+        sk, ku = stats.skew(a, bias=False), stats.kurtosis(a, bias=False)
+        if np.isnan(sk) or np.isnan(ku):
+            return None
+        return bool(abs(sk) >= skew_max and ku >= kurt_max)
+
+    if len(v) < 4 or v.nunique() < 2 or not fails(v):
+        return x
+    w = v.copy()
+    while fails(w) and (w != v).sum() < winmax:
+        top = stats.skew(w, bias=False) >= 0
+        edge = w.max() if top else w.min()
+        rest = w[w != edge]
+        w[w == edge] = rest.max() if top else rest.min()
+    state = fails(w)
+    if state is None:
+        return x
+    if state:
+        w = np.log(v - v.min() + 0.01 * (v.max() - v.min()))
+    return w.reindex(x.index)
 
 
 def _independent_priorities(con: Any, cycle_id: str, prev_id: str | None) -> pd.DataFrame:
@@ -52,7 +79,12 @@ def _independent_priorities(con: Any, cycle_id: str, prev_id: str | None) -> pd.
 
     cur = rates(cycle_id)
     q = cur[cur["kind"] == "quantitative"].copy()
-    q["x"] = q["direction"] * q["rate"]
+    t = m["treatment"]
+    assert t["method"] == "coinr_default" and not t.get("overrides"), "test assumes defaults"
+    q["treated"] = q.groupby("indicator_code")["rate"].transform(
+        lambda r: _coinr_treat(r, t["winmax"], t["skew_thresh"], t["kurt_thresh"])
+    )
+    q["x"] = q["direction"] * q["treated"]
     lo, hi = (
         q.groupby("indicator_code")["x"].transform("min"),
         q.groupby("indicator_code")["x"].transform("max"),

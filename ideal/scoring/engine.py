@@ -1,8 +1,9 @@
 """A general composite-indicator engine in the style of the EU JRC's COINr.
 
 What belongs here: the index-building maths that knows nothing about threats, countries
-or cycles (the hierarchy table, denomination, normalisation, weighted aggregation up the
-tree, ranking). Every function is pure: it takes pandas DataFrames and returns new ones.
+or cycles (the hierarchy table, denomination, outlier treatment, normalisation, weighted
+aggregation up the tree, ranking). Every function is pure: it takes pandas DataFrames
+and returns new ones.
 
 Conventions (as in COINr):
 
@@ -25,13 +26,16 @@ per-unit maths is numpy on whole arrays.
 from __future__ import annotations
 
 import logging
+import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import stats
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ FloatArray = npt.NDArray[np.float64]
 NormalisationMethod = Literal["minmax", "zscore", "goalposts"]
 AggregationMethod = Literal["arithmetic", "geometric"]
 ZeroRange = Literal["nan", "midpoint"]
+TreatmentMethod = Literal["coinr_default", "none"]
+LogTransform = Literal["log_CT", "log_CT_plus"]
 
 REQUIRED_META_COLUMNS: tuple[str, ...] = ("iCode", "Level", "Parent", "Direction", "Weight")
 STRUCTURAL_TYPES: tuple[str, ...] = ("Indicator", "Aggregate")
@@ -371,6 +377,327 @@ def denominate(
         factors = np.full(len(by), float(scale))
     out[targets] = num / d * factors
     return out
+
+
+# --------------------------------------------------------------------------------------
+# Outlier treatment (COINr's Treat() with its default specification)
+# --------------------------------------------------------------------------------------
+
+TREATMENT_METHODS: tuple[str, ...] = ("coinr_default", "none")
+LOG_TRANSFORMS: tuple[str, ...] = ("log_CT", "log_CT_plus")
+TREATMENT_SETTINGS: tuple[str, ...] = ("method", "winmax", "skew_thresh", "kurt_thresh", "log")
+TREATMENT_LOG_COLUMNS: tuple[str, ...] = (
+    "iCode",
+    "treated",
+    "method",
+    "n_winsorised_high",
+    "n_winsorised_low",
+    "skew_before",
+    "kurt_before",
+    "skew_after",
+    "kurt_after",
+    "note",
+)
+# COINr's skew() needs 3 values and kurt() 4; below that its pass check is NA (or, with 3
+# values, always passes since |skew| <= sqrt(3)), so the indicator is left untreated.
+MIN_TREAT_VALUES = 4
+
+
+@dataclass(frozen=True)
+class TreatResult:
+    """Outcome of :func:`treat`.
+
+    ``data``: the input frame with the treated indicator columns replaced (every other
+    column unchanged); ``log``: one row per indicator considered, with the columns
+    ``TREATMENT_LOG_COLUMNS`` (``method`` is ``none``, ``winsorise`` or ``log``;
+    ``note`` says why in words).
+    """
+
+    data: pd.DataFrame
+    log: pd.DataFrame
+
+    @property
+    def winsorised(self) -> list[str]:
+        return [str(c) for c in self.log.loc[self.log["method"] == "winsorise", "iCode"]]
+
+    @property
+    def log_transformed(self) -> list[str]:
+        return [str(c) for c in self.log.loc[self.log["method"] == "log", "iCode"]]
+
+
+@dataclass(frozen=True)
+class _TreatSpec:
+    method: TreatmentMethod
+    winmax: int
+    skew_thresh: float
+    kurt_thresh: float
+    log: LogTransform
+
+
+def skew_kurt(values: FloatArray) -> tuple[float, float]:
+    """Sample skewness and excess kurtosis of the non-missing ``values`` ("type 2").
+
+    These are COINr's ``skew()``/``kurt()`` (e1071 type 2, Excel's SKEW/KURT), i.e.
+    ``scipy.stats.skew/kurtosis(bias=False)``. NaN where COINr gives NA: skewness with
+    fewer than 3 values, kurtosis with fewer than 4, and either without spread.
+    """
+    v = values[~np.isnan(values)]
+    with warnings.catch_warnings():
+        # scipy warns about (near-)constant data and returns NaN, which is what we want.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sk = float(stats.skew(v, bias=False)) if v.size >= 3 else math.nan
+        kt = float(stats.kurtosis(v, bias=False)) if v.size >= 4 else math.nan
+    return sk, kt
+
+
+def _passes(sk: float, kt: float, spec: _TreatSpec) -> bool | None:
+    """COINr's ``check_SkewKurt``: ``|skew| < skew_thresh OR kurt < kurt_thresh``.
+
+    With R's three-valued logic: None (NA) when neither test is true and one cannot be
+    computed; COINr then returns the indicator untreated.
+    """
+    small_skew = None if math.isnan(sk) else abs(sk) < spec.skew_thresh
+    small_kurt = None if math.isnan(kt) else kt < spec.kurt_thresh
+    if small_skew or small_kurt:
+        return True
+    if small_skew is None or small_kurt is None:
+        return None
+    return False
+
+
+def _winsorise(v: FloatArray, spec: _TreatSpec) -> tuple[FloatArray, int, int, bool | None]:
+    """COINr's ``winsorise()`` on values that failed the check (no NaN in ``v``).
+
+    Each step looks at the sign of the current skew (>= 0: high end) and sets every value
+    equal to the current maximum (ties move together) to the next-lower value, or the
+    minimum to the next-higher value. As in COINr the count is the number of points moved
+    at the last step on each side (each step re-moves the points already capped, as they
+    now tie with the new extreme), and steps continue while the indicator fails and the
+    count is below ``winmax``; a tied step can therefore take the count past ``winmax``.
+    Returns the values, the counts at the high and low end and the final check.
+    """
+    x = v.copy()
+    n_high = n_low = 0
+    passing: bool | None = False
+    while passing is False and n_high + n_low < spec.winmax:
+        # A failing check means skew and kurtosis exist, so x has spread here.
+        sk, _ = skew_kurt(x)
+        if sk >= 0:
+            top = x == x.max()
+            x[top] = x[~top].max()
+            n_high = int(top.sum())
+        else:
+            bottom = x == x.min()
+            x[bottom] = x[~bottom].min()
+            n_low = int(bottom.sum())
+        passing = _passes(*skew_kurt(x), spec)
+    return x, n_high, n_low, passing
+
+
+def _log_transform(v: FloatArray, kind: LogTransform) -> FloatArray:
+    """COINr's ``log_CT`` (its default) or ``log_CT_plus`` on the original values.
+
+    ``log_CT``: ``log(x - min + a)`` with ``a = 0.01 (max - min)``, whatever the skew.
+    ``log_CT_plus``: the same when skew > 0, else the mirror ``-log(max + a - x)``.
+    Both are increasing in x, so the order of units is kept.
+    """
+    lo, hi = float(v.min()), float(v.max())
+    a = 0.01 * (hi - lo)
+    if kind == "log_CT_plus" and not skew_kurt(v)[0] > 0:
+        return np.asarray(-np.log(hi + a - v), dtype=np.float64)
+    return np.asarray(np.log(v - lo + a), dtype=np.float64)
+
+
+def _treat_values(v: FloatArray, spec: _TreatSpec) -> tuple[FloatArray, dict[str, object]]:
+    """Treat one indicator's non-missing values; returns them and its log row."""
+    sk0, kt0 = skew_kurt(v)
+    row: dict[str, object] = {
+        "treated": False,
+        "method": "none",
+        "n_winsorised_high": 0,
+        "n_winsorised_low": 0,
+        "skew_before": sk0,
+        "kurt_before": kt0,
+        "skew_after": sk0,
+        "kurt_after": kt0,
+        "note": "",
+    }
+    if spec.method == "none":
+        row["note"] = "treatment switched off (method: none)"
+        return v, row
+    passing = _passes(sk0, kt0, spec)
+    if passing is None:
+        row["note"] = (
+            f"untreated: {v.size} value(s), skew and kurtosis need {MIN_TREAT_VALUES}"
+            if v.size < MIN_TREAT_VALUES
+            else "untreated: all values equal"
+        )
+        return v, row
+    if passing:
+        row["note"] = "passes: |skew| < skew_thresh or kurtosis < kurt_thresh"
+        return v, row
+    x, n_high, n_low, passing = _winsorise(v, spec)
+    if passing is None:
+        # COINr errors or gets NA here and keeps the original values.
+        row["note"] = "untreated: winsorising left all values equal"
+        return v, row
+    if passing:
+        sk1, kt1 = skew_kurt(x)
+        row.update(
+            treated=True,
+            method="winsorise",
+            n_winsorised_high=n_high,
+            n_winsorised_low=n_low,
+            skew_after=sk1,
+            kurt_after=kt1,
+            note=f"winsorised {n_high + n_low} point(s); passes",
+        )
+        return x, row
+    # Winsorising up to winmax was not enough: discard it and log the original values.
+    x = _log_transform(v, spec.log)
+    sk2, kt2 = skew_kurt(x)
+    after = _passes(sk2, kt2, spec)
+    if after is None:
+        row["note"] = "untreated: the log transform gave no spread"
+        return v, row
+    row.update(
+        treated=True,
+        method="log",
+        skew_after=sk2,
+        kurt_after=kt2,
+        note=(
+            f"winsorising {n_high + n_low} point(s) did not pass; {spec.log} of the original "
+            + ("values passes" if after else "values still fails (kept, as in COINr)")
+        ),
+    )
+    return x, row
+
+
+def _treat_specs(
+    codes: Sequence[str], default: _TreatSpec, per_indicator: Mapping[str, Mapping[str, object]]
+) -> dict[str, _TreatSpec]:
+    """Per-indicator settings over the defaults; every key and value is checked."""
+    unknown = sorted(set(per_indicator) - set(codes))
+    if unknown:
+        raise ValueError(
+            f"treat(per_indicator=...) names indicator(s) that are not being treated: "
+            f"{_listed(unknown)}. Use codes of the treated indicators ({_listed(list(codes))})."
+        )
+    specs = dict.fromkeys(codes, default)
+    for code, settings in per_indicator.items():
+        bad_keys = sorted(set(settings) - set(TREATMENT_SETTINGS))
+        if bad_keys:
+            raise ValueError(
+                f"treat(per_indicator[{code!r}]) has unknown setting(s) {bad_keys}; use "
+                f"{list(TREATMENT_SETTINGS)}."
+            )
+        spec = replace(default, **settings)  # type: ignore[arg-type]
+        _check_spec(spec, f"per_indicator[{code!r}]")
+        specs[code] = spec
+    return specs
+
+
+def _check_spec(spec: _TreatSpec, where: str) -> None:
+    if spec.method not in TREATMENT_METHODS:
+        raise ValueError(f"treat {where}: method must be one of {list(TREATMENT_METHODS)}.")
+    if spec.log not in LOG_TRANSFORMS:
+        raise ValueError(f"treat {where}: log must be one of {list(LOG_TRANSFORMS)}.")
+    if isinstance(spec.winmax, bool) or not isinstance(spec.winmax, int) or spec.winmax < 0:
+        raise ValueError(f"treat {where}: winmax must be an integer >= 0, got {spec.winmax!r}.")
+    for name in ("skew_thresh", "kurt_thresh"):
+        value = getattr(spec, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            raise ValueError(f"treat {where}: {name} must be a finite number, got {value!r}.")
+    if spec.skew_thresh <= 0:
+        raise ValueError(f"treat {where}: skew_thresh must be > 0, got {spec.skew_thresh}.")
+
+
+def treat(
+    data: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy | None = None,
+    *,
+    method: TreatmentMethod = "coinr_default",
+    winmax: int = 5,
+    skew_thresh: float = 2.0,
+    kurt_thresh: float = 3.5,
+    log: LogTransform = "log_CT",
+    indicators: Sequence[str] | None = None,
+    per_indicator: Mapping[str, Mapping[str, object]] | None = None,
+) -> TreatResult:
+    """Treat outliers indicator by indicator, exactly as COINr's ``Treat()`` by default.
+
+    For each indicator, over the units with a value (missing values stay missing):
+
+    1. It *passes* if ``|skew| < skew_thresh`` OR ``kurtosis < kurt_thresh`` (type-2
+       sample skewness and excess kurtosis, :func:`skew_kurt`). Passing: untreated.
+    2. Otherwise it is winsorised one step at a time on the side of the skew's sign (the
+       maximum value(s) set to the next-lower value, ties together), re-checking after
+       each step, while it fails and fewer than ``winmax`` points have been moved.
+    3. If it still fails, the winsorisation is discarded and the *original* values are
+       log-transformed: ``log(x - min + 0.01 (max - min))`` (``log="log_CT"``, COINr's
+       default; ``"log_CT_plus"`` mirrors it as ``-log(max + 0.01 (max - min) - x)``
+       when skew <= 0). The result is kept even if it still fails, as in COINr.
+
+    Where COINr's check is NA (fewer than ``MIN_TREAT_VALUES`` values, all values equal,
+    or winsorising leaves them all equal) the indicator is left untreated.
+
+    Treatment works on raw (or denominated) values, before directions and normalisation.
+    ``indicators`` defaults to the level-1 indicators of ``meta``, or to every column of
+    ``data`` when there is no ``meta``. ``method="none"`` treats nothing (the log still
+    gives skew and kurtosis). ``per_indicator`` maps an indicator code to settings that
+    replace the defaults for it (keys ``method, winmax, skew_thresh, kurt_thresh,
+    log``), e.g. ``{"x1": {"method": "none"}}``; unknown codes or keys are errors, so a
+    setting is never silently ignored.
+    """
+    if indicators is not None:
+        codes = [str(c) for c in indicators]
+        if meta is not None:
+            h = as_hierarchy(meta)
+            not_indicators = sorted(set(codes) - set(h.indicators))
+            if not_indicators:
+                raise ValueError(
+                    "treat(indicators=...) got codes that are not level-1 indicators of "
+                    f"iMeta: {_listed(not_indicators)}."
+                )
+    elif meta is not None:
+        codes = as_hierarchy(meta).indicators
+    else:
+        codes = [str(c) for c in data.columns]
+    default = _TreatSpec(
+        method=method, winmax=winmax, skew_thresh=skew_thresh, kurt_thresh=kurt_thresh, log=log
+    )
+    _check_spec(default, "settings")
+    specs = _treat_specs(codes, default, per_indicator or {})
+    x = _numeric_block(data, codes, "indicator")
+    treated = x.copy()
+    rows: list[dict[str, object]] = []
+    # One indicator at a time (COINr does the same); the maths inside is on whole columns.
+    for j, code in enumerate(codes):
+        present = ~np.isnan(x[:, j])
+        values, row = _treat_values(x[present, j], specs[code])
+        treated[present, j] = values
+        rows.append({"iCode": code, **row})
+        if row["treated"]:
+            logger.debug("Treated %s: %s", code, row["note"])
+    out = data.copy()
+    for j, code in enumerate(codes):
+        out[code] = treated[:, j]
+    log_frame = pd.DataFrame(rows, columns=list(TREATMENT_LOG_COLUMNS))
+    log_frame = log_frame.astype(
+        {
+            "iCode": "object",
+            "treated": "bool",
+            "method": "object",
+            "n_winsorised_high": "int64",
+            "n_winsorised_low": "int64",
+            "skew_before": "float64",
+            "kurt_before": "float64",
+            "skew_after": "float64",
+            "kurt_after": "float64",
+            "note": "object",
+        }
+    )
+    return TreatResult(data=out, log=log_frame)
 
 
 # --------------------------------------------------------------------------------------

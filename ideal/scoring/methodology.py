@@ -2,9 +2,9 @@
 
 What belongs here: the schema of the methodology file, its validation (including the
 cross-check of indicator codes against the catalogue), loading with the file's sha256,
-and small look-ups derived only from the methodology (an indicator's weight, the
-Admiralty confidence of a grade pair). The formulas that use these numbers live in
-``ideal.scoring.threat``; docs/methodology.md documents both.
+and small look-ups derived only from the methodology (an indicator's weight, its outlier
+treatment settings, the Admiralty confidence of a grade pair). The formulas that use
+these numbers live in ``ideal.scoring.threat``; docs/methodology.md documents both.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ _SUM_TOL = 1e-9
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+WinMax = Annotated[int, Field(ge=0, strict=True)]
+TreatmentName = Literal["coinr_default", "none"]
+LogName = Literal["log_CT", "log_CT_plus"]
 
 
 class _Frozen(BaseModel):
@@ -110,6 +115,59 @@ class ExpertNormalisation(_Frozen):
 class Normalisation(_Frozen):
     quantitative: QuantitativeNormalisation
     expert: ExpertNormalisation
+
+
+class TreatmentOverride(_Frozen):
+    """Outlier-treatment settings of one indicator; keys left out take the section's."""
+
+    method: TreatmentName | None = None
+    winmax: WinMax | None = None
+    skew_thresh: Positive | None = None
+    kurt_thresh: Finite | None = None
+    log: LogName | None = None
+
+
+class Treatment(_Frozen):
+    """Outlier treatment of quantitative rates before normalisation (COINr's ``Treat()``).
+
+    ``coinr_default``: pass if |skew| < ``skew_thresh`` or kurtosis < ``kurt_thresh``;
+    else winsorise up to ``winmax`` points; else ``log`` of the original values.
+    Expert items are never treated.
+    """
+
+    method: TreatmentName = "coinr_default"
+    winmax: WinMax = 5
+    skew_thresh: Positive = 2.0
+    kurt_thresh: Finite = 3.5
+    log: LogName = "log_CT"
+    overrides: dict[str, TreatmentOverride] = Field(default_factory=dict)
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_quantitative_codes(
+        cls, v: dict[str, TreatmentOverride], info: ValidationInfo
+    ) -> dict[str, TreatmentOverride]:
+        catalogue = _catalogue_from(info)
+        if catalogue is None:
+            return v
+        by_code = catalogue.indicator_by_code
+        unknown = sorted(set(v) - set(by_code))
+        if unknown:
+            raise ValueError(
+                f"treatment.overrides names indicator(s) that are not in the catalogue: "
+                f"{unknown}. Use indicator codes from schemas/catalogue.yaml."
+            )
+        expert = sorted(c for c in v if by_code[c].kind != "quantitative")
+        if expert:
+            raise ValueError(
+                f"treatment.overrides names expert item(s) {expert}; only quantitative "
+                "indicators are treated for outliers, so remove these entries."
+            )
+        return v
+
+    def per_indicator(self) -> dict[str, dict[str, object]]:
+        """The overrides as ``engine.treat(per_indicator=...)`` expects them."""
+        return {c: o.model_dump(exclude_none=True) for c, o in self.overrides.items()}
 
 
 class Blend(_Frozen):
@@ -214,6 +272,7 @@ class Methodology(_Frozen):
     version: str = Field(min_length=1)
     description: str = Field(min_length=1)
     weights: Weights
+    treatment: Treatment
     normalisation: Normalisation
     category: CategoryRule
     confidence: Confidence

@@ -8,8 +8,10 @@ general engine's (``ideal.scoring.engine``): the catalogue becomes an iMeta tree
     indicator (level 1) -> block "<category>.quantitative" | "<category>.expert" (level 2)
                         -> category (level 3, a root)
 
-so that denomination, normalisation, re-weighted means, coverage and ranks are the same
-code that reproduces COINr's published example. Reading and writing the warehouse is
+so that denomination, outlier treatment, normalisation, re-weighted means, coverage and
+ranks are the same code that reproduces COINr's published example. Outlier treatment
+changes only what is normalised: the ``rate`` reported per value stays the untreated
+rate, which a reader can check against the submission. Reading and writing the warehouse is
 the caller's job. docs/methodology.md states every formula used here.
 """
 
@@ -25,10 +27,12 @@ from ideal.catalogue import Catalogue
 from ideal.scoring.engine import (
     FloatArray,
     Hierarchy,
+    TreatResult,
     aggregate,
     denominate,
     normalise,
     rank_desc,
+    treat,
     validate_meta,
 )
 from ideal.scoring.methodology import Methodology
@@ -71,6 +75,8 @@ class CycleScores:
     indicator_scores: pd.DataFrame  # columns of out_threat__indicator_scores
     category_scores: pd.DataFrame  # columns of out_threat__category_scores
     regional_priorities: pd.DataFrame  # columns of out_threat__regional_priorities
+    # engine.treat's log for the quantitative indicators (one row each); None if not scored
+    treatment: pd.DataFrame | None = None
 
 
 def catalogue_meta(catalogue: Catalogue, method: Methodology) -> pd.DataFrame:
@@ -344,18 +350,20 @@ def score_cycle(
     rates = frame.pivot(index="country_iso3", columns="indicator_code", values="rate")
     rates = rates.reindex(index=countries, columns=hierarchy.indicators)
     kind_of = {i.code: i.kind for i in catalogue.indicators}
+    quantitative = [c for c in hierarchy.indicators if kind_of[c] == "quantitative"]
+    treated = _treat_rates(rates, hierarchy, quantitative, method, cycle_id)
     q = method.normalisation.quantitative
     e = method.normalisation.expert
     normalised = pd.concat(
         [
             normalise(
-                rates,
+                treated.data,
                 hierarchy,
                 "minmax",
                 q.lo,
                 q.hi,
                 zero_range=q.zero_range,
-                indicators=[c for c in hierarchy.indicators if kind_of[c] == "quantitative"],
+                indicators=quantitative,
             ),
             normalise(
                 rates,
@@ -397,7 +405,42 @@ def score_cycle(
         method,
         previous,
     )
-    return CycleScores(indicator_scores, category_scores, priorities)
+    return CycleScores(indicator_scores, category_scores, priorities, treated.log)
+
+
+def _treat_rates(
+    rates: pd.DataFrame,
+    hierarchy: Hierarchy,
+    quantitative: list[str],
+    method: Methodology,
+    cycle_id: str,
+) -> TreatResult:
+    """Outlier treatment of the cycle's quantitative rates (``treatment`` key).
+
+    Only the quantitative columns change; expert scores are on a fixed 1-10 scale with
+    goalposts and are never treated.
+    """
+    t = method.treatment
+    result = treat(
+        rates,
+        hierarchy,
+        method=t.method,
+        winmax=t.winmax,
+        skew_thresh=t.skew_thresh,
+        kurt_thresh=t.kurt_thresh,
+        log=t.log,
+        indicators=quantitative,
+        per_indicator=t.per_indicator(),
+    )
+    if result.winsorised:
+        logger.info("Cycle %s: outliers winsorised in %s.", cycle_id, ", ".join(result.winsorised))
+    if result.log_transformed:
+        logger.info(
+            "Cycle %s: log-transformed (winsorising up to winmax was not enough) %s.",
+            cycle_id,
+            ", ".join(result.log_transformed),
+        )
+    return result
 
 
 def _indicator_table(
