@@ -25,11 +25,18 @@ import pandas as pd
 
 from ideal.catalogue import Catalogue
 from ideal.config import Workspace
-from ideal.contract import ContractContext
+from ideal.contract import FILE_COLUMNS, ContractContext
 from ideal.cycles import Cycle
 from ideal.readers import RawSubmission, UnreadableFile, read_submission
 from ideal.reference import CountryResolver
-from ideal.validation import Issue, Status, ValidationResult, issue, validate_submission
+from ideal.validation import (
+    Issue,
+    IssueCounts,
+    Status,
+    ValidationResult,
+    issue,
+    validate_submission,
+)
 from ideal.warehouse import replace_where
 
 logger = logging.getLogger(__name__)
@@ -38,7 +45,7 @@ LANGS = ("es", "pt", "en")
 
 
 @dataclass
-class IngestOutcome:
+class IngestOutcome(IssueCounts):
     """What happened to one received file."""
 
     sha256: str
@@ -50,14 +57,6 @@ class IngestOutcome:
     archive_path: Path
     quarantine_path: Path | None = None
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def n_errors(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "error")
-
-    @property
-    def n_warnings(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "warning")
 
     def summary(self) -> dict[str, str | int | bool]:
         """One row for tables and Prefect artifacts."""
@@ -286,25 +285,13 @@ def _raw_rows_frame(sha: str, raw: RawSubmission) -> pd.DataFrame:
     def text(v: object) -> str | None:
         return None if v is None else str(v)
 
-    cols = (
-        "country",
-        "period",
-        "indicator",
-        "value",
-        "unit",
-        "source",
-        "reliability",
-        "credibility",
-        "trend",
-        "notes",
-    )
     frame = pd.DataFrame(
         {
             "submission_sha256": [sha] * len(raw.rows),
             "source_row": pd.array([r.source_row for r in raw.rows], dtype="Int32"),
         }
     )
-    for c in cols:
+    for c in FILE_COLUMNS:
         frame[f"{c}_raw"] = pd.array([text(r.cells.get(c)) for r in raw.rows], dtype="object")
     return frame
 

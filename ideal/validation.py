@@ -74,13 +74,10 @@ class AnnualValue:
     source_rows: tuple[int, ...]
 
 
-@dataclass
-class ValidationResult:
-    country_iso3: str | None
-    rows: list[ValidRow]
+class IssueCounts:
+    """Counts of blocking and non-blocking findings, for anything holding ``issues``."""
+
     issues: list[Issue]
-    n_rows: int
-    annual: list[AnnualValue] = field(default_factory=list)
 
     @property
     def n_errors(self) -> int:
@@ -89,6 +86,15 @@ class ValidationResult:
     @property
     def n_warnings(self) -> int:
         return sum(1 for i in self.issues if i.severity == "warning")
+
+
+@dataclass
+class ValidationResult(IssueCounts):
+    country_iso3: str | None
+    rows: list[ValidRow]
+    issues: list[Issue]
+    n_rows: int
+    annual: list[AnnualValue] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
