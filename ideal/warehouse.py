@@ -122,6 +122,21 @@ FIELDS: dict[str, Field] = {
     "priority_0_100": Field("DOUBLE", "Regional priority score 0-100."),
     "priority_rank": Field("INTEGER", "Regional priority rank (1 = highest priority)."),
     "methodology_sha256": Field("VARCHAR", "sha256 of the methodology file used."),
+    # rank uncertainty (Monte Carlo) and sensitivity
+    "n_replicates": Field("INTEGER", "Number of Monte Carlo replicates."),
+    "seed": Field("BIGINT", "Random seed of the Monte Carlo run (reproducible)."),
+    "nominal_rank": Field("INTEGER", "Rank under the nominal methodology."),
+    "mean_rank": Field("DOUBLE", "Mean rank over the Monte Carlo replicates."),
+    "median_rank": Field("DOUBLE", "Median rank over the Monte Carlo replicates."),
+    "q05_rank": Field("DOUBLE", "5th percentile of the rank over the replicates."),
+    "q95_rank": Field("DOUBLE", "95th percentile of the rank over the replicates."),
+    "p_top3": Field("DOUBLE", "Share of replicates in which the category ranks in the top 3."),
+    "uncertain_element": Field(
+        "VARCHAR", "The uncertain choice held at its nominal value (e.g. 'weights')."
+    ),
+    "mean_abs_rank_shift": Field(
+        "DOUBLE", "Mean absolute rank change when the element is removed from the analysis."
+    ),
     # run manifests
     "run_at": Field("TIMESTAMP", "When the run finished (UTC)."),
     "package_version": Field("VARCHAR", "Version of ideal that produced the result."),
@@ -323,6 +338,38 @@ TABLES: tuple[Table, ...] = (
             "coverage_ratio",
             "previous_score_0_100",
             "change_0_100",
+            "methodology_sha256",
+        ),
+    ),
+    Table(
+        "out_threat__priority_uncertainty",
+        "one row per cycle and category: Monte Carlo rank statistics of the regional priority",
+        ("cycle_id", "category_code"),
+        (
+            "cycle_id",
+            "category_code",
+            "nominal_rank",
+            "mean_rank",
+            "median_rank",
+            "q05_rank",
+            "q95_rank",
+            "p_top3",
+            "n_replicates",
+            "seed",
+            "methodology_sha256",
+        ),
+    ),
+    Table(
+        "out_threat__priority_sensitivity",
+        "one row per cycle, category and uncertain element: rank shift when it is removed",
+        ("cycle_id", "category_code", "uncertain_element"),
+        (
+            "cycle_id",
+            "category_code",
+            "uncertain_element",
+            "mean_abs_rank_shift",
+            "n_replicates",
+            "seed",
             "methodology_sha256",
         ),
     ),
