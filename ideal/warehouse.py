@@ -137,6 +137,14 @@ FIELDS: dict[str, Field] = {
     "mean_abs_rank_shift": Field(
         "DOUBLE", "Mean absolute rank change when the element is removed from the analysis."
     ),
+    # drivers of change
+    "driver_rank": Field("INTEGER", "Order of the driver (1 = largest contribution)."),
+    "contribution_points": Field(
+        "DOUBLE", "Points of the category's change since the previous cycle due to the indicator."
+    ),
+    "mean_relative_change": Field(
+        "DOUBLE", "Mean relative change of the indicator's rate across countries (0.1 = +10%)."
+    ),
     # run manifests
     "run_at": Field("TIMESTAMP", "When the run finished (UTC)."),
     "package_version": Field("VARCHAR", "Version of ideal that produced the result."),
@@ -370,6 +378,20 @@ TABLES: tuple[Table, ...] = (
             "mean_abs_rank_shift",
             "n_replicates",
             "seed",
+            "methodology_sha256",
+        ),
+    ),
+    Table(
+        "out_threat__priority_drivers",
+        "one row per cycle, category and indicator among the top drivers of its change",
+        ("cycle_id", "category_code", "indicator_code"),
+        (
+            "cycle_id",
+            "category_code",
+            "driver_rank",
+            "indicator_code",
+            "contribution_points",
+            "mean_relative_change",
             "methodology_sha256",
         ),
     ),
