@@ -16,17 +16,25 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from ideal.cli_index import index_app
 from ideal.config import DEMO_DIR, Workspace, workspace
 from ideal.cycles import Cycle, CycleError
+from ideal.messages import label
 from ideal.runtime import configure_environment
+from ideal.template import TemplateError
 from ideal.warehouse import WarehouseError
+
+if TYPE_CHECKING:
+    from ideal.steward import StewardReport
 
 app = typer.Typer(
     help="ideal: regional threat assessment of transnational organised crime (CLASI).",
@@ -37,6 +45,7 @@ cycle_app = typer.Typer(
     help="Open assessment cycles and follow their submissions.", no_args_is_help=True
 )
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(index_app, name="index")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -63,8 +72,14 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (CycleError, WarehouseError, FileNotFoundError, PermissionError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
+        except (
+            CycleError,
+            TemplateError,
+            WarehouseError,
+            FileNotFoundError,
+            PermissionError,
+        ) as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except OSError as exc:  # disk full, read-only folder, ...
             err_console.print(
@@ -333,73 +348,148 @@ def ingest(
         raise typer.Exit(1)
 
 
+# -- for data stewards: the template and the local check ----------------------------------
 @app.command()
+@user_errors
+def template(
+    country: Annotated[
+        str, typer.Option("--country", help="Country: ISO3 code (COL), ISO2 or name.")
+    ],
+    cycle: Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2026 (its year).")],
+    lang: Annotated[str, typer.Option(help="Language of the template: es, pt or en.")] = "es",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="xlsx, csv or json (default: from --out, else xlsx)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File or folder to write (default: ./COL_ideal_2026_es.xlsx)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a submission template for one country and cycle (no warehouse needed)."""
+    from ideal.template import check_format, make_spec, write_template
+
+    spec = make_spec(country, cycle, lang)
+    suffix = out.suffix.lstrip(".") if out is not None else ""
+    fmt_ = check_format(fmt or suffix or "xlsx")
+    if suffix and fmt and check_format(suffix) != fmt_:
+        raise TemplateError(f"--out ends in .{suffix} but --format is {fmt_}; make them agree.")
+    if out is not None and not suffix:
+        out.mkdir(parents=True, exist_ok=True)  # a name without extension is a folder
+    path = write_template(spec, fmt_, out, force=force)
+    console.print(
+        f"Wrote the {fmt_.upper()} template for {spec.country_iso3}, cycle {spec.cycle_id} "
+        f"(year {spec.year}, {spec.lang}): {escape(str(path))}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"When it is filled in, check it: ideal validate {escape(path.name)} "
+        f"--cycle {spec.cycle_id} --lang {spec.lang}",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@user_errors
 def validate(
     file: Annotated[Path, typer.Argument(help="The submission to check.")],
-    cycle: Annotated[str | None, typer.Option(help="Cycle id (default: last year).")] = None,
+    cycle: Annotated[
+        str | None,
+        typer.Option(help="Cycle id (default: the template's cycle, else last year)."),
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of the messages: es, pt or en.")] = "es",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the report as one HTML page.")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the issues as CSV for Excel.")
+    ] = None,
 ) -> None:
     """Check a submission locally, offline. Exit 0 accepted, 1 rejected, 2 unreadable."""
     from ideal.catalogue import load_catalogue
     from ideal.intake import parse_and_validate, sha256_bytes
     from ideal.reference import default_resolver
+    from ideal.steward import as_json as report_json
+    from ideal.steward import build_report, issues_csv, render_html
+    from ideal.template import check_lang, template_cycle
 
+    lang_ = check_lang(lang)
     if not file.is_file():
-        err_console.print(f"[bold red]error:[/] no such file: {file}")
+        err_console.print(f"[bold red]error:[/] no such file: {escape(str(file))}", soft_wrap=True)
         raise typer.Exit(2)
-    year = dt.date.today().year - 1
-    cycle_id = cycle or str(year)
-    if cycle and cycle[:4].isdigit():
-        year = int(cycle[:4])
     data = file.read_bytes()
+    # A file made from `ideal template` carries its cycle; a plain file is checked
+    # against last year's cycle, the one stewards report on in the first months.
+    cycle_id = cycle or template_cycle(data) or str(dt.date.today().year - 1)
+    year = int(cycle_id[:4]) if cycle_id[:4].isdigit() else dt.date.today().year - 1
     ctx_cycle = Cycle(cycle_id, year, dt.date(year + 1, 3, 31), ())
     raw, result = parse_and_validate(data, ctx_cycle, load_catalogue(), default_resolver())
-    status = "unreadable" if raw is None else result.status
-    issues = [
-        {
-            "severity": i.severity,
-            "row": i.row,
-            "column": i.column,
-            "value": i.value,
-            "rule": i.rule,
-            "message": i.message(lang)[0],
-            "hint": i.message(lang)[1],
-        }
-        for i in result.issues
-    ]
+    report = build_report(
+        str(file),
+        file.name,
+        sha256_bytes(data),
+        result,
+        kind=None if raw is None else raw.kind,
+        cycle_id=cycle_id,
+        lang=lang_,
+    )
+    outputs: list[tuple[Path, Callable[[], bytes]]] = []
+    if html is not None:
+        outputs.append((html, lambda: render_html(report).encode("utf-8")))
+    if csv_out is not None:
+        outputs.append((csv_out, lambda: issues_csv(report)))
+    for target, content in outputs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content())
+        # stderr: under --json, stdout stays one JSON object
+        err_console.print(label("report.wrote", lang_, path=escape(str(target))), soft_wrap=True)
     if as_json:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "file": str(file),
-                    "sha256": sha256_bytes(data),
-                    "kind": "indicators",
-                    "country": result.country_iso3,
-                    "status": status,
-                    "rows": result.n_rows,
-                    "issues": issues,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n"
-        )
+        sys.stdout.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
     else:
-        table = Table(title=f"{file.name}: {status}", title_justify="left")
-        for col in ("severity", "row", "column", "value", "message", "hint"):
-            table.add_column(col, overflow="fold")
-        for i in issues:
+        _print_report(report)
+    raise typer.Exit(
+        {"accepted": 0, "accepted_with_warnings": 0, "rejected": 1}.get(report.status, 2)
+    )
+
+
+def _print_report(report: StewardReport) -> None:
+    """The report in the terminal; every steward-supplied text is shown literally."""
+    from ideal.steward import SEVERITY_SYMBOL, STATUS_SYMBOL
+
+    lang = report.lang
+    colour = {"accepted": "green", "accepted_with_warnings": "yellow"}.get(report.status, "red")
+    word = label(f"report.status.{report.status}", lang)
+    console.print(
+        Text.assemble(
+            (f"{STATUS_SYMBOL[report.status]} {word.upper()}", f"bold {colour}"),
+            "  ",
+            report.file_name,
+        )
+    )
+    console.print(
+        f"{label('report.rows', lang)}: {report.n_rows} · {label('report.errors', lang)}: "
+        f"{report.n_errors} · {label('report.warnings', lang)}: {report.n_warnings} · "
+        f"{label('report.cycle', lang)}: {escape(report.cycle_id)}"
+    )
+    if report.issues:
+        table = Table(box=box.SIMPLE_HEAD)
+        for key in ("severity", "row", "column", "value", "message", "hint"):
+            table.add_column(label(f"report.th.{key}", lang), overflow="fold")
+        for i in report.issues:
             table.add_row(
-                str(i["severity"]),
-                str(i["row"] or ""),
-                str(i["column"] or ""),
-                str(i["value"] or ""),
-                str(i["message"]),
-                str(i["hint"]),
+                Text(
+                    f"{SEVERITY_SYMBOL[i.severity]} {label(f'report.severity.{i.severity}', lang)}"
+                ),
+                Text(str(i.row or "")),
+                Text(i.column_label or ""),
+                Text(i.value or ""),
+                Text(i.message),
+                Text(i.hint),
             )
         console.print(table)
-    raise typer.Exit({"accepted": 0, "accepted_with_warnings": 0, "rejected": 1}.get(status, 2))
+    console.print(label(f"report.next.{report.status}", lang), markup=False)
 
 
 @app.command("docs")

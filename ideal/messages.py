@@ -319,6 +319,85 @@ RULES: dict[str, Rule] = {
         "Indique a instituição que produziu o número.",
         "Name the institution that produced the figure.",
     ),
+    "value_jump": _r(
+        "warning",
+        "{indicator}: el valor anual ({annual}) cambió más de {ratio} veces respecto al ciclo "
+        "anterior ({previous}).",
+        "{indicator}: o valor anual ({annual}) mudou mais de {ratio} vezes em relação ao ciclo "
+        "anterior ({previous}).",
+        "{indicator}: the annual value ({annual}) changed more than {ratio}-fold from the "
+        "previous cycle ({previous}).",
+        "Verifique la cifra y la unidad. Si el cambio es real, explíquelo en notas.",
+        "Verifique o número e a unidade. Se a mudança for real, explique em observações.",
+        "Check the figure and the unit. If the change is real, explain it in the notes.",
+    ),
+    # -- event records (issue 3) --------------------------------------------------------
+    "invalid_date": _r(
+        "error",
+        "«{value}» no es una fecha válida.",
+        "«{value}» não é uma data válida.",
+        "'{value}' is not a valid date.",
+        "Escriba la fecha como 14/03/2025 (día/mes/año) o 2025-03-14.",
+        "Escreva a data como 14/03/2025 (dia/mês/ano) ou 2025-03-14.",
+        "Write the date as 14/03/2025 (day/month/year) or 2025-03-14.",
+    ),
+    "future_date": _r(
+        "error",
+        "La fecha {value} está en el futuro.",
+        "A data {value} está no futuro.",
+        "The date {value} is in the future.",
+        "Verifique el día, el mes y el año (¿día y mes invertidos?).",
+        "Verifique o dia, o mês e o ano (dia e mês invertidos?).",
+        "Check the day, month and year (day and month swapped?).",
+    ),
+    "date_outside_cycle": _r(
+        "error",
+        "La fecha {value} no corresponde al ciclo {cycle} (año {year}).",
+        "A data {value} não corresponde ao ciclo {cycle} (ano {year}).",
+        "The date {value} does not belong to cycle {cycle} (year {year}).",
+        "Informe sólo eventos ocurridos en {year}.",
+        "Informe apenas eventos ocorridos em {year}.",
+        "Report only events that happened in {year}.",
+    ),
+    "unknown_event_type": _r(
+        "error",
+        "«{value}» no es un tipo de evento del catálogo.",
+        "«{value}» não é um tipo de evento do catálogo.",
+        "'{value}' is not an event type of the catalogue.",
+        "Use «incautación», «incidente» o «víctima» (o seizure, incident, victim).",
+        "Use «apreensão», «ocorrência» ou «vítima» (ou seizure, incident, victim).",
+        "Use 'seizure', 'incident' or 'victim'.",
+    ),
+    "unknown_item": _r(
+        "error",
+        "«{value}» no es un elemento del catálogo de eventos.",
+        "«{value}» não é um item do catálogo de eventos.",
+        "'{value}' is not an item of the event catalogue.",
+        "Elija el elemento de la lista de la plantilla (p. ej. cocaína, armas de fuego).",
+        "Escolha o item na lista do modelo (p. ex. cocaína, armas de fogo).",
+        "Pick the item from the template's list (e.g. cocaine, firearms).",
+    ),
+    "item_not_allowed": _r(
+        "error",
+        "El elemento {value} no corresponde a un evento de tipo {event_type}.",
+        "O item {value} não corresponde a um evento do tipo {event_type}.",
+        "The item {value} does not belong to an event of type {event_type}.",
+        "Para {event_type} use uno de: {allowed}; o corrija el tipo de evento.",
+        "Para {event_type} use um destes: {allowed}; ou corrija o tipo de evento.",
+        "For {event_type} use one of: {allowed}; or correct the event type.",
+    ),
+    "invalid_quantity": _r(
+        "error",
+        "«{value}» no es una cantidad.",
+        "«{value}» não é uma quantidade.",
+        "'{value}' is not a quantity.",
+        "Escriba la cantidad en cifras (p. ej. 1234,5); cada evento lleva una: "
+        "1 por víctima o incidente.",
+        "Escreva a quantidade em algarismos (p. ex. 1234,5); cada evento tem uma: "
+        "1 por vítima ou ocorrência.",
+        "Write the quantity in digits (e.g. 1234.5); every event has one: "
+        "1 for one victim or incident.",
+    ),
 }
 
 
@@ -414,3 +493,530 @@ BABEL_LOCALES = {"es": "es", "pt": "pt_BR", "en": "en"}
 class _SafeDict(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+# -- labels of the steward's tools: the submission template and the validation report ----
+def _l(es: str, pt: str, en: str) -> dict[str, str]:
+    return {"es": es, "pt": pt, "en": en}
+
+
+LABELS: dict[str, dict[str, str]] = {
+    # the template's sheets
+    "tpl.sheet.instructions": _l("Instrucciones", "Instruções", "Instructions"),
+    "tpl.sheet.data": _l("Datos", "Dados", "Data"),
+    "tpl.sheet.reference": _l("Referencia", "Referência", "Reference"),
+    "tpl.title": _l(
+        "IDEAL · Plantilla de envío de {country} ({iso3}) · ciclo {cycle}",
+        "IDEAL · Modelo de envio de {country} ({iso3}) · ciclo {cycle}",
+        "IDEAL · Submission template for {country} ({iso3}) · cycle {cycle}",
+    ),
+    "tpl.subtitle": _l(
+        "Evaluación regional de la amenaza de la criminalidad organizada transnacional "
+        "(CLASI). Datos del año {year}. Catálogo de indicadores {version}; plantilla "
+        "generada el {date}.",
+        "Avaliação regional da ameaça do crime organizado transnacional (CLASI). Dados do "
+        "ano {year}. Catálogo de indicadores {version}; modelo gerado em {date}.",
+        "Regional assessment of the threat of transnational organised crime (CLASI). Data "
+        "for the year {year}. Indicator catalogue {version}; template made on {date}.",
+    ),
+    # instructions, section by section
+    "tpl.h.fill": _l("1. Qué completar", "1. O que preencher", "1. What to fill in"),
+    "tpl.fill.1": _l(
+        "La hoja «{data}» ya trae una fila por cada indicador esperado, con país, periodo, "
+        "indicador y unidad completos. En cada fila escriba el valor, la fuente, la "
+        "fiabilidad y la credibilidad; las celdas amarillas faltan por completar.",
+        "A planilha «{data}» já traz uma linha para cada indicador esperado, com país, "
+        "período, indicador e unidade preenchidos. Em cada linha escreva o valor, a fonte, "
+        "a confiabilidade e a credibilidade; as células amarelas ainda faltam preencher.",
+        "The '{data}' sheet already has one row per expected indicator, with country, "
+        "period, indicator and unit filled in. On each row write the value, the source, "
+        "the reliability and the credibility; yellow cells are still to be filled in.",
+    ),
+    "tpl.fill.2": _l(
+        "Al seleccionar una celda de indicador o de valor, Excel muestra el nombre del "
+        "indicador, su unidad y su rango plausible. La hoja «{reference}» los lista todos.",
+        "Ao selecionar uma célula de indicador ou de valor, o Excel mostra o nome do "
+        "indicador, sua unidade e sua faixa plausível. A planilha «{reference}» lista todos.",
+        "When you select an indicator or value cell, Excel shows the indicator's name, its "
+        "unit and its plausible range. The '{reference}' sheet lists them all.",
+    ),
+    "tpl.fill.3": _l(
+        "Las listas desplegables muestran los valores admitidos; Excel rechaza lo que no "
+        "corresponde. No cambie los encabezados ni agregue columnas.",
+        "As listas suspensas mostram os valores aceitos; o Excel recusa o que não "
+        "corresponde. Não altere os cabeçalhos nem adicione colunas.",
+        "Drop-down lists show the accepted values; Excel refuses anything else. Do not "
+        "change the headers or add columns.",
+    ),
+    "tpl.h.columns": _l("2. Columnas", "2. Colunas", "2. Columns"),
+    "tpl.th.column": _l("Columna", "Coluna", "Column"),
+    "tpl.th.required": _l("¿Obligatoria?", "Obrigatória?", "Required?"),
+    "tpl.th.what": _l("Qué escribir", "O que escrever", "What to write"),
+    "tpl.required.yes": _l("sí", "sim", "yes"),
+    "tpl.required.no": _l("no", "não", "no"),
+    "tpl.col.country": _l(
+        "El código del país ({iso3}). Un solo país por archivo.",
+        "O código do país ({iso3}). Um único país por arquivo.",
+        "The country's code ({iso3}). One country per file.",
+    ),
+    "tpl.col.period": _l(
+        "El año ({year}) o un trimestre ({year}-T1 … {year}-T4; también se acepta {year}-Q1).",
+        "O ano ({year}) ou um trimestre ({year}-T1 … {year}-T4; {year}-Q1 também é aceito).",
+        "The year ({year}) or a quarter ({year}-Q1 … {year}-Q4; {year}-T1 is also accepted).",
+    ),
+    "tpl.col.indicator": _l(
+        "El código del indicador, de la lista desplegable (ver la hoja «{reference}»).",
+        "O código do indicador, da lista suspensa (ver a planilha «{reference}»).",
+        "The indicator's code, from the drop-down list (see the '{reference}' sheet).",
+    ),
+    "tpl.col.value": _l(
+        "La cifra, en la unidad de la fila. «n/d» si no está disponible; «<5» si está "
+        "suprimida por ser pequeña.",
+        "O número, na unidade da linha. «n/d» se não estiver disponível; «<5» se for "
+        "suprimido por ser pequeno.",
+        "The figure, in the row's unit. 'n/d' if it is not available; '<5' if it is "
+        "suppressed because it is small.",
+    ),
+    "tpl.col.unit": _l(
+        "La unidad de la cifra. Puede elegir otra de la misma magnitud (t o g en vez de kg).",
+        "A unidade do número. Pode escolher outra da mesma grandeza (t ou g em vez de kg).",
+        "The figure's unit. You may pick another of the same kind (t or g instead of kg).",
+    ),
+    "tpl.col.source": _l(
+        "La institución que produjo la cifra (p. ej. Policía Nacional – DIJIN).",
+        "A instituição que produziu o número (p. ex. Polícia Federal – DICOR).",
+        "The institution that produced the figure (e.g. National Police – DIJIN).",
+    ),
+    "tpl.col.reliability": _l(
+        "La fiabilidad de la fuente, de A a F (sección 3).",
+        "A confiabilidade da fonte, de A a F (seção 3).",
+        "The source's reliability, A to F (section 3).",
+    ),
+    "tpl.col.credibility": _l(
+        "La credibilidad de la información, de 1 a 6 (sección 3).",
+        "A credibilidade da informação, de 1 a 6 (seção 3).",
+        "The information's credibility, 1 to 6 (section 3).",
+    ),
+    "tpl.col.trend": _l(
+        "Sólo en las valoraciones expertas: {trends}. Vacía en las demás filas.",
+        "Só nas avaliações especializadas: {trends}. Vazia nas demais linhas.",
+        "Expert ratings only: {trends}. Leave it empty on other rows.",
+    ),
+    "tpl.col.notes": _l(
+        "Aclaraciones: por qué falta un dato, cambios de método, cobertura parcial.",
+        "Esclarecimentos: por que falta um dado, mudanças de método, cobertura parcial.",
+        "Remarks: why a figure is missing, changes of method, partial coverage.",
+    ),
+    "tpl.h.grades": _l(
+        "3. Fiabilidad de la fuente (A–F) y credibilidad de la información (1–6)",
+        "3. Confiabilidade da fonte (A–F) e credibilidade da informação (1–6)",
+        "3. Source reliability (A–F) and information credibility (1–6)",
+    ),
+    "tpl.grades.intro": _l(
+        "Califique cada cifra con el código del Almirantazgo (OTAN 6×6): una letra para la "
+        "fuente y una cifra para la información. Las calificaciones alimentan la medida de "
+        "confianza de la evaluación.",
+        "Classifique cada número com o código do Almirantado (OTAN 6×6): uma letra para a "
+        "fonte e um algarismo para a informação. As classificações alimentam a medida de "
+        "confiança da avaliação.",
+        "Grade each figure with the Admiralty code (NATO 6×6): a letter for the source and "
+        "a digit for the information. The grades feed the assessment's confidence measure.",
+    ),
+    "tpl.grade.A": _l("Completamente fiable", "Totalmente confiável", "Completely reliable"),
+    "tpl.grade.B": _l("Normalmente fiable", "Geralmente confiável", "Usually reliable"),
+    "tpl.grade.C": _l("Bastante fiable", "Razoavelmente confiável", "Fairly reliable"),
+    "tpl.grade.D": _l("Normalmente no fiable", "Geralmente não confiável", "Not usually reliable"),
+    "tpl.grade.E": _l("No fiable", "Não confiável", "Unreliable"),
+    "tpl.grade.F": _l(
+        "No se puede juzgar la fiabilidad",
+        "A confiabilidade não pode ser avaliada",
+        "Reliability cannot be judged",
+    ),
+    "tpl.cred.1": _l(
+        "Confirmada por otras fuentes", "Confirmada por outras fontes", "Confirmed by other sources"
+    ),
+    "tpl.cred.2": _l("Probablemente cierta", "Provavelmente verdadeira", "Probably true"),
+    "tpl.cred.3": _l("Posiblemente cierta", "Possivelmente verdadeira", "Possibly true"),
+    "tpl.cred.4": _l("Dudosa", "Duvidosa", "Doubtful"),
+    "tpl.cred.5": _l("Improbable", "Improvável", "Improbable"),
+    "tpl.cred.6": _l(
+        "No se puede juzgar la veracidad",
+        "A veracidade não pode ser avaliada",
+        "Truth cannot be judged",
+    ),
+    "tpl.h.special": _l(
+        "4. Datos faltantes, cifras suprimidas y números",
+        "4. Dados faltantes, números suprimidos e algarismos",
+        "4. Missing figures, suppressed counts and numbers",
+    ),
+    "tpl.special.missing": _l(
+        "Si no tiene el dato, escriba «n/d» en «{value}» y explique el motivo en «{notes}». "
+        "No deje la celda vacía ni escriba 0.",
+        "Se não tiver o dado, escreva «n/d» em «{value}» e explique o motivo em «{notes}». "
+        "Não deixe a célula vazia nem escreva 0.",
+        "If you do not have the figure, write 'n/d' in '{value}' and give the reason in "
+        "'{notes}'. Do not leave the cell empty or write 0.",
+    ),
+    "tpl.special.censored": _l(
+        "Si una cifra pequeña se suprime por confidencialidad, escriba «<5» (o su umbral, "
+        "p. ej. «<10»). Se usará la mitad del umbral.",
+        "Se um número pequeno é suprimido por sigilo, escreva «<5» (ou o seu limite, "
+        "p. ex. «<10»). Será usada a metade do limite.",
+        "If a small count is suppressed for confidentiality, write '<5' (or your threshold, "
+        "e.g. '<10'). Half the threshold will be used.",
+    ),
+    "tpl.special.numbers": _l(
+        "Escriba sólo la cifra, sin texto ni unidad (p. ej. 1234,5). No se admiten valores "
+        "negativos.",
+        "Escreva só o número, sem texto nem unidade (p. ex. 1234,5). Não se aceitam "
+        "valores negativos.",
+        "Write the figure only, with no text or unit (e.g. 1234.5). Negative values are "
+        "not accepted.",
+    ),
+    "tpl.special.plausible": _l(
+        "Una cifra fuera del rango plausible no bloquea el envío pero se señala: "
+        "verifíquela y, si es correcta, explíquela en «{notes}».",
+        "Um número fora da faixa plausível não bloqueia o envio, mas é sinalizado: "
+        "verifique-o e, se estiver correto, explique-o em «{notes}».",
+        "A figure outside the plausible range does not block the file but is flagged: "
+        "check it and, if it is right, explain it in '{notes}'.",
+    ),
+    "tpl.h.units": _l("5. Unidades", "5. Unidades", "5. Units"),
+    "tpl.units.1": _l(
+        "Cada fila trae la unidad del catálogo (p. ej. kg). Si su dato está en toneladas "
+        "(t) o gramos (g), elija esa unidad: se convierte a kg automáticamente y se señala "
+        "con una advertencia.",
+        "Cada linha traz a unidade do catálogo (p. ex. kg). Se o seu dado estiver em "
+        "toneladas (t) ou gramas (g), escolha essa unidade: é convertido em kg "
+        "automaticamente e sinalizado com uma advertência.",
+        "Each row carries the catalogue's unit (e.g. kg). If your figure is in tonnes (t) "
+        "or grams (g), pick that unit: it is converted to kg automatically and flagged with "
+        "a warning.",
+    ),
+    "tpl.units.2": _l(
+        "Una unidad de otra magnitud (p. ej. kg en un conteo) es un error.",
+        "Uma unidade de outra grandeza (p. ex. kg numa contagem) é um erro.",
+        "A unit of another kind (e.g. kg for a count) is an error.",
+    ),
+    "tpl.h.periods": _l("6. Periodos", "6. Períodos", "6. Periods"),
+    "tpl.periods.1": _l(
+        "Este ciclo recoge datos del año {year}: informe el año completo ({year}) en la "
+        "fila ya preparada.",
+        "Este ciclo coleta dados do ano {year}: informe o ano completo ({year}) na linha "
+        "já preparada.",
+        "This cycle collects data for {year}: report the whole year ({year}) on the row "
+        "already prepared.",
+    ),
+    "tpl.periods.2": _l(
+        "Si sólo tiene trimestres, cambie el periodo de la fila a {year}-T1 y use las filas "
+        "vacías al final de la tabla para {year}-T2, {year}-T3 y {year}-T4 (mismo indicador "
+        "y unidad). No informe un indicador por año y por trimestre a la vez.",
+        "Se só tiver trimestres, mude o período da linha para {year}-T1 e use as linhas "
+        "vazias no fim da tabela para {year}-T2, {year}-T3 e {year}-T4 (mesmo indicador e "
+        "unidade). Não informe um indicador por ano e por trimestre ao mesmo tempo.",
+        "If you only have quarters, change the row's period to {year}-Q1 and use the empty "
+        "rows at the end of the table for {year}-Q2, {year}-Q3 and {year}-Q4 (same indicator "
+        "and unit). Do not report an indicator for the year and by quarter at once.",
+    ),
+    "tpl.h.expert": _l(
+        "7. Valoraciones expertas", "7. Avaliações especializadas", "7. Expert ratings"
+    ),
+    "tpl.expert.1": _l(
+        "Las filas «…_expert_score» recogen la valoración del panel nacional de expertos "
+        "sobre el alcance y el impacto de cada mercado criminal: de 1 (mínimo) a 10 "
+        "(máximo), con la tendencia percibida ({trends}) y una justificación breve en "
+        "«{notes}».",
+        "As linhas «…_expert_score» trazem a avaliação do painel nacional de especialistas "
+        "sobre o alcance e o impacto de cada mercado criminoso: de 1 (mínimo) a 10 "
+        "(máximo), com a tendência percebida ({trends}) e uma justificativa breve em "
+        "«{notes}».",
+        "The '…_expert_score' rows hold the national expert panel's rating of each criminal "
+        "market's scope and impact: 1 (lowest) to 10 (highest), with the perceived trend "
+        "({trends}) and a short justification in '{notes}'.",
+    ),
+    "tpl.h.country": _l(
+        "8. Un país por archivo", "8. Um país por arquivo", "8. One country per file"
+    ),
+    "tpl.country.1": _l(
+        "Este archivo es sólo para {country} ({iso3}). Un archivo con filas de varios "
+        "países se rechaza.",
+        "Este arquivo é só para {country} ({iso3}). Um arquivo com linhas de vários "
+        "países é rejeitado.",
+        "This file is for {country} ({iso3}) only. A file with rows for several countries "
+        "is rejected.",
+    ),
+    "tpl.h.check": _l(
+        "9. Verifique antes de enviar", "9. Verifique antes de enviar", "9. Check before sending"
+    ),
+    "tpl.check.1": _l(
+        "Guarde el archivo (sin contraseña) y verifíquelo en su computadora, sin conexión:",
+        "Salve o arquivo (sem senha) e verifique-o no seu computador, sem conexão:",
+        "Save the file (without a password) and check it on your computer, offline:",
+    ),
+    "tpl.check.report": _l("informe.html", "relatorio.html", "report.html"),
+    "tpl.check.2": _l(
+        "El resultado es «aceptado» (puede enviarlo), «aceptado con advertencias» (puede "
+        "enviarlo; revise las advertencias) o «rechazado» (corrija cada error indicado por "
+        "fila y columna y verifique de nuevo). El informe HTML lista cada problema con su "
+        "fila, columna, valor, explicación y cómo corregirlo.",
+        "O resultado é «aceito» (pode enviá-lo), «aceito com advertências» (pode enviá-lo; "
+        "revise as advertências) ou «rejeitado» (corrija cada erro indicado por linha e "
+        "coluna e verifique de novo). O relatório HTML lista cada problema com linha, "
+        "coluna, valor, explicação e como corrigi-lo.",
+        "The result is 'accepted' (send it), 'accepted with warnings' (you may send it; "
+        "review the warnings) or 'rejected' (fix each error listed by row and column, then "
+        "check again). The HTML report lists each problem with its row, column, value, "
+        "explanation and how to fix it.",
+    ),
+    "tpl.check.3": _l(
+        "Las hojas están protegidas, sin contraseña, para evitar cambios accidentales en "
+        "los encabezados; puede escribir en todas las filas de datos. Para quitar la "
+        "protección: Revisar › Desproteger hoja.",
+        "As planilhas estão protegidas, sem senha, para evitar alterações acidentais nos "
+        "cabeçalhos; pode escrever em todas as linhas de dados. Para remover a proteção: "
+        "Revisão › Desproteger planilha.",
+        "The sheets are protected, without a password, against accidental changes to the "
+        "headers; you can type in every data row. To remove the protection: Review › "
+        "Unprotect Sheet.",
+    ),
+    # input messages and error alerts of the data sheet (Excel: title <= 32, text <= 255)
+    "tpl.dv.error_title": _l("Valor no admitido", "Valor não aceito", "Value not accepted"),
+    "tpl.dv.list_error": _l(
+        "Elija un valor de la lista desplegable.",
+        "Escolha um valor da lista suspensa.",
+        "Pick a value from the drop-down list.",
+    ),
+    "tpl.dv.country": _l(
+        "Un solo país por archivo: {iso3}.",
+        "Um único país por arquivo: {iso3}.",
+        "One country per file: {iso3}.",
+    ),
+    "tpl.dv.period": _l(
+        "{year}, o un trimestre: {year}-T1 … {year}-T4.",
+        "{year}, ou um trimestre: {year}-T1 … {year}-T4.",
+        "{year}, or a quarter: {year}-Q1 … {year}-Q4.",
+    ),
+    "tpl.dv.indicator": _l(
+        "{name}. Categoría: {category}.",
+        "{name}. Categoria: {category}.",
+        "{name}. Category: {category}.",
+    ),
+    "tpl.dv.indicator_any": _l(
+        "Elija un código de la lista; sus nombres están en la hoja «{reference}».",
+        "Escolha um código da lista; os nomes estão na planilha «{reference}».",
+        "Pick a code from the list; their names are on the '{reference}' sheet.",
+    ),
+    "tpl.dv.value": _l(
+        "{name}, en {unit_name} ({unit}). Rango plausible: {low} – {high}. Sin dato: n/d "
+        "(explique en notas). Cifra suprimida: <5.",
+        "{name}, em {unit_name} ({unit}). Faixa plausível: {low} – {high}. Sem dado: n/d "
+        "(explique em observações). Número suprimido: <5.",
+        "{name}, in {unit_name} ({unit}). Plausible range: {low} – {high}. No figure: n/d "
+        "(explain in notes). Suppressed count: <5.",
+    ),
+    "tpl.dv.value_expert": _l(
+        "{name}: de 1 (mínimo) a 10 (máximo). Sin dato: n/d (explique en notas).",
+        "{name}: de 1 (mínimo) a 10 (máximo). Sem dado: n/d (explique em observações).",
+        "{name}: 1 (lowest) to 10 (highest). No figure: n/d (explain in notes).",
+    ),
+    "tpl.dv.value_any": _l(
+        "Una cifra mayor o igual a 0, «n/d» si no hay dato, o «<5» si está suprimida.",
+        "Um número maior ou igual a 0, «n/d» se não houver dado, ou «<5» se suprimido.",
+        "A figure of 0 or more, 'n/d' if there is none, or '<5' if it is suppressed.",
+    ),
+    "tpl.dv.value_error": _l(
+        "Escriba una cifra mayor o igual a 0, «n/d» si no hay dato o «<5» si está "
+        "suprimida. Las valoraciones expertas van de 1 a 10.",
+        "Escreva um número maior ou igual a 0, «n/d» se não houver dado ou «<5» se "
+        "suprimido. As avaliações especializadas vão de 1 a 10.",
+        "Write a figure of 0 or more, 'n/d' if there is none or '<5' if it is suppressed. "
+        "Expert ratings run from 1 to 10.",
+    ),
+    "tpl.dv.unit": _l(
+        "Otra unidad de la misma magnitud se convierte automáticamente.",
+        "Outra unidade da mesma grandeza é convertida automaticamente.",
+        "Another unit of the same kind is converted automatically.",
+    ),
+    "tpl.dv.reliability": _l(
+        "A totalmente fiable, B normalmente fiable, C bastante fiable, D normalmente no "
+        "fiable, E no fiable, F no se puede juzgar.",
+        "A totalmente confiável, B geralmente confiável, C razoavelmente confiável, "
+        "D geralmente não confiável, E não confiável, F não pode ser avaliada.",
+        "A completely reliable, B usually reliable, C fairly reliable, D not usually "
+        "reliable, E unreliable, F cannot be judged.",
+    ),
+    "tpl.dv.credibility": _l(
+        "1 confirmada, 2 probablemente cierta, 3 posiblemente cierta, 4 dudosa, "
+        "5 improbable, 6 no se puede juzgar.",
+        "1 confirmada, 2 provavelmente verdadeira, 3 possivelmente verdadeira, 4 duvidosa, "
+        "5 improvável, 6 não pode ser avaliada.",
+        "1 confirmed, 2 probably true, 3 possibly true, 4 doubtful, 5 improbable, "
+        "6 cannot be judged.",
+    ),
+    "tpl.dv.trend": _l(
+        "Tendencia percibida: {trends}.",
+        "Tendência percebida: {trends}.",
+        "Perceived trend: {trends}.",
+    ),
+    "tpl.dv.trend_na": _l(
+        "La tendencia sólo se informa en las valoraciones expertas: deje esta celda vacía.",
+        "A tendência só se informa nas avaliações especializadas: deixe esta célula vazia.",
+        "A trend is only given for expert ratings: leave this cell empty.",
+    ),
+    "tpl.dv.text": _l(
+        "Texto libre, hasta {limit} caracteres.",
+        "Texto livre, até {limit} caracteres.",
+        "Free text, up to {limit} characters.",
+    ),
+    "tpl.dv.text_error": _l(
+        "El texto supera {limit} caracteres.",
+        "O texto passa de {limit} caracteres.",
+        "The text is longer than {limit} characters.",
+    ),
+    # the reference sheet
+    "tpl.ref.code": _l("código", "código", "code"),
+    "tpl.ref.name": _l("nombre", "nome", "name"),
+    "tpl.ref.category": _l("categoría", "categoria", "category"),
+    "tpl.ref.kind": _l("tipo", "tipo", "kind"),
+    "tpl.ref.unit": _l("unidad del catálogo", "unidade do catálogo", "catalogue unit"),
+    "tpl.ref.unit_name": _l("nombre de la unidad", "nome da unidade", "unit name"),
+    "tpl.ref.units_ok": _l("unidades aceptadas", "unidades aceitas", "accepted units"),
+    "tpl.ref.direction": _l("sentido", "sentido", "direction"),
+    "tpl.ref.compared": _l("se compara", "é comparado", "compared"),
+    "tpl.ref.low": _l("mínimo plausible", "mínimo plausível", "plausible minimum"),
+    "tpl.ref.high": _l("máximo plausible", "máximo plausível", "plausible maximum"),
+    "tpl.ref.quarters": _l(
+        "los trimestres se combinan por",
+        "os trimestres são combinados por",
+        "quarters are combined by",
+    ),
+    "tpl.kind.quantitative": _l("cuantitativo", "quantitativo", "quantitative"),
+    "tpl.kind.expert": _l("valoración experta", "avaliação especializada", "expert rating"),
+    "tpl.direction.up": _l(
+        "más alto = más amenaza", "mais alto = mais ameaça", "higher = more threat"
+    ),
+    "tpl.direction.down": _l(
+        "más alto = menos amenaza", "mais alto = menos ameaça", "higher = less threat"
+    ),
+    "tpl.compared.as_is": _l("tal cual", "como informado", "as reported"),
+    "tpl.agg.sum": _l("suma", "soma", "sum"),
+    "tpl.agg.mean": _l("promedio", "média", "mean"),
+    # the steward's validation report (HTML, CSV and the terminal)
+    "report.title": _l(
+        "Verificación de un envío IDEAL",
+        "Verificação de um envio IDEAL",
+        "IDEAL submission check",
+    ),
+    "report.status.accepted": _l("Aceptado", "Aceito", "Accepted"),
+    "report.status.accepted_with_warnings": _l(
+        "Aceptado con advertencias", "Aceito com advertências", "Accepted with warnings"
+    ),
+    "report.status.rejected": _l("Rechazado", "Rejeitado", "Rejected"),
+    "report.status.unreadable": _l("Ilegible", "Ilegível", "Unreadable"),
+    "report.summary.accepted": _l(
+        "El archivo cumple todas las reglas.",
+        "O arquivo cumpre todas as regras.",
+        "The file meets every rule.",
+    ),
+    "report.summary.accepted_with_warnings": _l(
+        "El archivo puede enviarse, pero tiene advertencias que conviene revisar.",
+        "O arquivo pode ser enviado, mas tem advertências que convém revisar.",
+        "The file can be sent, but it has warnings worth reviewing.",
+    ),
+    "report.summary.rejected": _l(
+        "El archivo tiene errores: todavía no puede enviarse.",
+        "O arquivo tem erros: ainda não pode ser enviado.",
+        "The file has errors: it cannot be sent yet.",
+    ),
+    "report.summary.unreadable": _l(
+        "El archivo no pudo leerse como un envío.",
+        "O arquivo não pôde ser lido como um envio.",
+        "The file could not be read as a submission.",
+    ),
+    "report.next": _l("Qué hacer ahora", "O que fazer agora", "What to do next"),
+    "report.next.accepted": _l(
+        "Envíe este mismo archivo a la secretaría técnica sin modificarlo. Si lo cambia, "
+        "verifíquelo de nuevo antes de enviarlo.",
+        "Envie este mesmo arquivo à secretaria técnica sem modificá-lo. Se o alterar, "
+        "verifique-o de novo antes de enviar.",
+        "Send this very file to the technical secretariat without changing it. If you "
+        "change it, check it again before sending.",
+    ),
+    "report.next.accepted_with_warnings": _l(
+        "Puede enviar el archivo. Antes, revise cada advertencia: si el dato es correcto, "
+        "explíquelo en la columna «notas»; si no, corríjalo y verifique de nuevo.",
+        "Pode enviar o arquivo. Antes, revise cada advertência: se o dado estiver correto, "
+        "explique-o na coluna «observações»; se não, corrija-o e verifique de novo.",
+        "You may send the file. First review each warning: if the figure is right, explain "
+        "it in the 'notes' column; if not, fix it and check again.",
+    ),
+    "report.next.rejected": _l(
+        "No envíe todavía este archivo. Corrija cada error de la tabla, empezando por el "
+        "primero (a veces uno causa otros), guarde el archivo y verifíquelo de nuevo con el "
+        "mismo comando hasta que diga «Aceptado».",
+        "Não envie ainda este arquivo. Corrija cada erro da tabela, começando pelo primeiro "
+        "(às vezes um causa outros), salve o arquivo e verifique-o de novo com o mesmo "
+        "comando até que diga «Aceito».",
+        "Do not send this file yet. Fix each error in the table, starting with the first "
+        "(one error sometimes causes others), save the file and check it again with the "
+        "same command until it says 'Accepted'.",
+    ),
+    "report.next.unreadable": _l(
+        "Parta de la plantilla oficial (ideal template), guárdela como .xlsx sin "
+        "contraseña, o como CSV o JSON, y verifíquela de nuevo.",
+        "Parta do modelo oficial (ideal template), salve-o como .xlsx sem senha, ou como "
+        "CSV ou JSON, e verifique-o de novo.",
+        "Start from the official template (ideal template), save it as .xlsx without a "
+        "password, or as CSV or JSON, and check it again.",
+    ),
+    "report.file": _l("Archivo", "Arquivo", "File"),
+    "report.sha256": _l("Huella SHA-256", "Impressão digital SHA-256", "SHA-256 fingerprint"),
+    "report.country": _l("País", "País", "Country"),
+    "report.cycle": _l("Ciclo", "Ciclo", "Cycle"),
+    "report.rows": _l("Filas de datos", "Linhas de dados", "Data rows"),
+    "report.errors": _l("Errores", "Erros", "Errors"),
+    "report.warnings": _l("Advertencias", "Advertências", "Warnings"),
+    "report.checked_on": _l("Verificado el", "Verificado em", "Checked on"),
+    "report.unknown": _l("no determinado", "não determinado", "not determined"),
+    "report.issues": _l("Problemas encontrados", "Problemas encontrados", "Problems found"),
+    "report.no_issues": _l(
+        "No se encontró ningún problema.",
+        "Nenhum problema foi encontrado.",
+        "No problem was found.",
+    ),
+    "report.rows_note": _l(
+        "Las filas son las que ve en Excel o en un editor de texto (la fila de encabezados "
+        "cuenta). Primero los errores, que impiden el envío; luego las advertencias.",
+        "As linhas são as que você vê no Excel ou num editor de texto (a linha de "
+        "cabeçalho conta). Primeiro os erros, que impedem o envio; depois as advertências.",
+        "Rows are those you see in Excel or a text editor (the header row counts). Errors, "
+        "which block the file, come first; then warnings.",
+    ),
+    "report.th.severity": _l("Gravedad", "Gravidade", "Severity"),
+    "report.th.row": _l("Fila", "Linha", "Row"),
+    "report.th.column": _l("Columna", "Coluna", "Column"),
+    "report.th.value": _l("Valor enviado", "Valor enviado", "Value sent"),
+    "report.th.message": _l("Problema", "Problema", "Problem"),
+    "report.th.hint": _l("Cómo corregirlo", "Como corrigir", "How to fix"),
+    "report.th.rule": _l("Regla", "Regra", "Rule"),
+    "report.severity.error": _l("error", "erro", "error"),
+    "report.severity.warning": _l("advertencia", "advertência", "warning"),
+    "report.whole_file": _l("todo el archivo", "arquivo inteiro", "whole file"),
+    "report.empty": _l("(vacío)", "(vazio)", "(empty)"),
+    "report.footer": _l(
+        "Generado por «ideal validate» en su computadora, sin conexión: este informe no se "
+        "envía a ninguna parte.",
+        "Gerado por «ideal validate» no seu computador, sem conexão: este relatório não é "
+        "enviado a lugar nenhum.",
+        "Made by 'ideal validate' on your computer, offline: this report is not sent anywhere.",
+    ),
+    "report.wrote": _l("Escrito: {path}", "Gravado: {path}", "Wrote {path}"),
+}
+"""Words of the steward's template and validation report, by key, in es, pt and en."""
+
+
+def label(key: str, lang: str, **params: object) -> str:
+    """The text of ``key`` in ``lang`` (en if missing), with ``{name}`` placeholders filled."""
+    texts = LABELS[key]
+    text = texts.get(lang) or texts["en"]
+    return text.format_map(_SafeDict({k: str(v) for k, v in params.items()})) if params else text

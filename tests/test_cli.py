@@ -114,3 +114,65 @@ def test_cycle_open_then_status_lists_missing_countries(tmp_path: Path) -> None:
     assert code == 0
     code, out = invoke("cycle", "status", "2026", "--home", home)
     assert code == 0 and out.count("missing") == 2
+
+
+# -- the steward's commands: template and validate -------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--country", "XXX", "--cycle", "2026"), "not a country"),
+        (("--country", "Narnia", "--cycle", "2026", "--format", "csv"), "not a country"),
+        (("--country", "COL", "--cycle", "2026", "--format", "pdf"), "unknown format"),
+        (("--country", "COL", "--cycle", "2026", "--lang", "fr"), "unknown language"),
+        (("--country", "COL", "--cycle", "next"), "does not start with a year"),
+        (("--country", "COL", "--cycle", "2026", "--out", "t.csv", "--format", "xlsx"), ".csv"),
+    ],
+)
+def test_template_mistakes_get_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], needle: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = invoke("template", *args)
+    assert code == 2
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_template_writes_each_format_and_keeps_an_existing_file(tmp_path: Path) -> None:
+    for fmt in ("xlsx", "csv", "json"):
+        code, out = invoke(
+            "template",
+            "--country",
+            "co",
+            "--cycle",
+            "2026",
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path),
+        )
+        assert code == 0 and (tmp_path / f"COL_ideal_2026_es.{fmt}").is_file()
+        assert "ideal validate COL_ideal_2026_es." in out
+    code, out = invoke("template", "--country", "COL", "--cycle", "2026", "--out", str(tmp_path))
+    assert code == 2 and "already exists" in out
+    code, _ = invoke(
+        "template",
+        "--country",
+        "Brasil",
+        "--cycle",
+        "2026",
+        "--lang",
+        "pt",
+        "--out",
+        str(tmp_path / "new" / "bra.json"),
+    )
+    assert code == 0 and json.loads((tmp_path / "new" / "bra.json").read_text())["country"] == "BRA"
+
+
+def test_validate_unknown_language_is_one_line(tmp_path: Path) -> None:
+    src = DEMO_DIR / "2025" / "COL_ideal_2025.csv"
+    code, out = invoke("validate", str(src), "--lang", "de")
+    assert code == 2 and out.strip().splitlines() == [
+        "error: unknown language 'de'; use es, pt or en."
+    ]
