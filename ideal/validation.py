@@ -1,5 +1,11 @@
 """Validation of a submission: every row against the contract, then the table as a whole.
 
+Two layers. Each row is checked by the pydantic contract (``ideal.contract``); the rows
+that pass are combined into annual values, and the table of them is checked by the
+Great Expectations suite of ``ideal.quality`` (duplicate keys, one country, expected
+countries and indicators, plausible values, jumps from the previous cycle), which is the
+only place those table rules are evaluated.
+
 The result says, for each finding, the row the steward sees, the column, the value as
 sent, the rule broken and its severity. ``error`` findings block the submission;
 ``warning`` findings are accepted and shown. The pipeline and ``ideal validate`` call
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -57,6 +64,7 @@ def issue(
 class ValidRow:
     source_row: int
     record: IndicatorRecord
+    value_cell: str | None = None  # the value cell as sent, shown in findings
 
 
 @dataclass(frozen=True)
@@ -160,8 +168,17 @@ def validate_submission(
     raw: RawSubmission,
     ctx: ContractContext,
     expected_countries: tuple[str, ...] = (),
+    *,
+    previous: Mapping[str, Mapping[str, float]] | None = None,
+    expected_indicators: Mapping[str, Collection[str]] | None = None,
 ) -> ValidationResult:
-    """Check a parsed file against the contract and the table rules."""
+    """Check a parsed file against the contract and the table rules.
+
+    ``previous`` holds the previous cycle's annual values, country -> indicator -> value
+    in the catalogue unit, for the jump warning (none without it). ``expected_indicators``
+    lists, by country, the indicators expected in this cycle; a country it does not name
+    is expected to report every catalogue indicator.
+    """
     issues: list[Issue] = [issue("missing_column", column=c) for c in raw.missing_columns]
     issues += [issue("unknown_column", column=c) for c in raw.unknown_columns]
     if raw.missing_columns:
@@ -177,16 +194,42 @@ def validate_submission(
         except ValidationError as exc:
             issues += _issues_from_error(exc, raw, row.source_row, row.cells)
             continue
-        valid.append(ValidRow(row.source_row, record))
+        value = row.cells.get("value")
+        valid.append(ValidRow(row.source_row, record, None if value is None else str(value)))
         issues += _row_warnings(row.source_row, record, row.cells, ctx.catalogue)
 
-    country = _single_country(valid, issues)
-    if country and expected_countries and country not in expected_countries:
-        issues.append(issue("country_not_expected", country=country, cycle=ctx.cycle_id))
+    countries = {v.record.country for v in valid}
+    country = next(iter(countries)) if len(countries) == 1 else None
     annual = _annual_values(valid, issues, ctx.catalogue)
-    _completeness(annual, valid, issues, ctx.catalogue)
+    if valid:
+        issues += _table_issues(
+            valid, annual, ctx, expected_countries, country, previous, expected_indicators
+        )
     issues.sort(key=lambda i: (i.row is None, i.row or 0, i.severity != "error"))
     return ValidationResult(country, valid, issues, len(raw.rows), annual)
+
+
+def _table_issues(
+    valid: list[ValidRow],
+    annual: list[AnnualValue],
+    ctx: ContractContext,
+    expected_countries: tuple[str, ...],
+    country: str | None,
+    previous: Mapping[str, Mapping[str, float]] | None,
+    expected_indicators: Mapping[str, Collection[str]] | None,
+) -> list[Issue]:
+    # Late import: Great Expectations takes seconds to import, and only a file with
+    # accepted rows needs it (``ideal --help`` or an unreadable file do not).
+    from ideal import quality
+
+    frame = quality.table_frame(valid, annual, ctx.catalogue, previous=previous)
+    return quality.check_table(
+        frame,
+        ctx.catalogue,
+        cycle_id=ctx.cycle_id,
+        expected_countries=expected_countries,
+        expected_indicators=(expected_indicators or {}).get(country) if country else None,
+    )
 
 
 def _row_warnings(
@@ -220,20 +263,6 @@ def _row_warnings(
                 converted=rec.value if rec.value is not None else "",
             )
         )
-    low, high = ind.plausible
-    # plausibility is judged on the annual figure; a quarter is compared with its share
-    if rec.value is not None and rec.period.find("-Q") < 0 and not low <= rec.value <= high:
-        out.append(
-            issue(
-                "implausible_value",
-                row_no,
-                "value",
-                raw_value,
-                indicator=ind.code,
-                low=low,
-                high=high,
-            )
-        )
     if rec.trend is not None and ind.kind != "expert":
         out.append(issue("trend_ignored", row_no, "trend", cells.get("trend"), indicator=ind.code))
     if not rec.source:
@@ -241,39 +270,22 @@ def _row_warnings(
     return out
 
 
-def _single_country(valid: list[ValidRow], issues: list[Issue]) -> str | None:
-    countries = sorted({v.record.country for v in valid})
-    if len(countries) > 1:
-        issues.append(issue("multiple_countries", column="country", countries=", ".join(countries)))
-        return None
-    return countries[0] if countries else None
-
-
 def _annual_values(
     valid: list[ValidRow], issues: list[Issue], catalogue: Catalogue
 ) -> list[AnnualValue]:
-    by_indicator: dict[str, list[ValidRow]] = defaultdict(list)
-    seen: dict[tuple[str, str, str], int] = {}
+    # By country too: a file mixing countries is rejected, but each country's values are
+    # still judged on their own by the table rules.
+    by_key: dict[tuple[str, str], list[ValidRow]] = defaultdict(list)
+    seen: set[tuple[str, str, str]] = set()
     for v in valid:
         key = (v.record.country, v.record.period, v.record.indicator)
-        if key in seen:
-            issues.append(
-                issue(
-                    "duplicate_row",
-                    v.source_row,
-                    "indicator",
-                    v.record.indicator,
-                    indicator=v.record.indicator,
-                    period=v.record.period,
-                    first_row=seen[key],
-                )
-            )
+        if key in seen:  # a repeated row: the first one counts; the table rules report it
             continue
-        seen[key] = v.source_row
-        by_indicator[v.record.indicator].append(v)
+        seen.add(key)
+        by_key[v.record.country, v.record.indicator].append(v)
 
     annual: list[AnnualValue] = []
-    for code, group in by_indicator.items():
+    for (_, code), group in by_key.items():
         ind = catalogue.indicator_by_code[code]
         quarterly = [g for g in group if "-Q" in g.record.period]
         if quarterly and len(quarterly) != len(group):
@@ -287,7 +299,7 @@ def _annual_values(
                 )
             )
             continue
-        values = [_used_value(g.record) for g in group]
+        values = [used_value(g.record) for g in group]
         present = [x for x in values if x is not None]
         value: float | None
         if not present:
@@ -308,20 +320,6 @@ def _annual_values(
                         n=len(present),
                     )
                 )
-        if value is not None and quarterly:
-            low, high = ind.plausible
-            if not low <= value <= high:
-                issues.append(
-                    issue(
-                        "implausible_value",
-                        group[0].source_row,
-                        "value",
-                        value,
-                        indicator=code,
-                        low=low,
-                        high=high,
-                    )
-                )
         annual.append(
             AnnualValue(
                 indicator_code=code,
@@ -340,30 +338,10 @@ def _annual_values(
     return annual
 
 
-def _used_value(rec: IndicatorRecord) -> float | None:
+def used_value(rec: IndicatorRecord) -> float | None:
+    """The figure a row contributes: its value, or half the bound of a censored ``<5``."""
     if rec.value is not None:
         return rec.value
     if rec.censored_bound is not None:
         return rec.censored_bound / 2  # documented in docs/methodology.md
     return None
-
-
-def _completeness(
-    annual: list[AnnualValue], valid: list[ValidRow], issues: list[Issue], catalogue: Catalogue
-) -> None:
-    if not valid:
-        return
-    reported = {a.indicator_code for a in annual}
-    reported |= {v.record.indicator for v in valid}
-    for ind in catalogue.indicators:
-        if ind.code not in reported:
-            issues.append(
-                issue(
-                    "indicator_not_reported",
-                    column="indicator",
-                    indicator=ind.code,
-                    name_es=ind.name.es,
-                    name_pt=ind.name.pt,
-                    name_en=ind.name.en,
-                )
-            )
