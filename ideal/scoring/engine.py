@@ -1,9 +1,11 @@
 """A general composite-indicator engine in the style of the EU JRC's COINr.
 
 What belongs here: the index-building maths that knows nothing about threats, countries
-or cycles (the hierarchy table, denomination, outlier treatment, normalisation, weighted
-aggregation up the tree, ranking). Every function is pure: it takes pandas DataFrames
-and returns new ones.
+or cycles (the hierarchy table, denomination, imputation, outlier treatment,
+normalisation, aggregation up the tree with means or Copeland, effective weights,
+ranking). Every function is pure: it takes pandas DataFrames and returns new ones. The
+method file of ``ideal index`` is applied in ``spec``; the Monte Carlo of the ranks is in
+``uncertainty``.
 
 Conventions (as in COINr):
 
@@ -40,8 +42,8 @@ from scipy import stats
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
-NormalisationMethod = Literal["minmax", "zscore", "goalposts"]
-AggregationMethod = Literal["arithmetic", "geometric"]
+NormalisationMethod = Literal["minmax", "zscore", "rank", "prank", "goalposts", "dist2targ"]
+AggregationMethod = Literal["arithmetic", "geometric", "harmonic", "generalised", "copeland"]
 ZeroRange = Literal["nan", "midpoint"]
 TreatmentMethod = Literal["coinr_default", "none"]
 LogTransform = Literal["log_CT", "log_CT_plus"]
@@ -93,7 +95,11 @@ class Hierarchy:
         return [str(c) for c in self.table.index[self.table["Parent"].isna()]]
 
     def codes_at(self, level: int) -> list[str]:
-        return [str(c) for c in self.table.index[self.table["Level"] == level]]
+        # Memoised: the table is frozen, and the Monte Carlo asks thousands of times.
+        cache: dict[int, list[str]] = self.__dict__.setdefault("_codes_at", {})
+        if level not in cache:
+            cache[level] = [str(c) for c in self.table.index[self.table["Level"] == level]]
+        return list(cache[level])
 
     def children_of(self, code: str) -> list[str]:
         return [str(c) for c in self.table.index[self.table["Parent"] == code]]
@@ -316,6 +322,16 @@ def as_hierarchy(meta: pd.DataFrame | Hierarchy) -> Hierarchy:
     return meta if isinstance(meta, Hierarchy) else validate_meta(meta)
 
 
+def _with_columns(data: pd.DataFrame, codes: Sequence[str], values: FloatArray) -> pd.DataFrame:
+    """``data`` with the columns ``codes`` replaced by ``values`` (other columns kept, in
+    their place). One block assignment: column-by-column setting is slow in pandas."""
+    replaced = pd.DataFrame(values, index=data.index, columns=pd.Index(codes))
+    if len(codes) == data.shape[1] and list(codes) == [str(c) for c in data.columns]:
+        return replaced
+    rest = data.drop(columns=list(codes))
+    return pd.concat([rest, replaced], axis=1)[list(data.columns)]
+
+
 def _numeric_block(data: pd.DataFrame, codes: Sequence[str], what: str) -> FloatArray:
     missing = [c for c in codes if c not in data.columns]
     if missing:
@@ -380,6 +396,216 @@ def denominate(
 
 
 # --------------------------------------------------------------------------------------
+# Imputation (COINr's i_mean, i_median, i_mean_grp, i_median_grp, impute_panel "latest")
+# --------------------------------------------------------------------------------------
+
+IMPUTATION_METHODS: tuple[str, ...] = (
+    "none",
+    "mean",
+    "median",
+    "group_mean",
+    "group_median",
+    "latest",
+)
+IMPUTATION_LOG_COLUMNS: tuple[str, ...] = ("uCode", "iCode", "method", "value", "source")
+
+
+@dataclass(frozen=True)
+class ImputeResult:
+    """Outcome of :func:`impute`.
+
+    ``data``: the input with missing indicator values filled where the method could;
+    ``imputed``: a boolean frame (units x indicators), True exactly where a value was
+    filled in; ``log``: one row per filled value (``IMPUTATION_LOG_COLUMNS``; ``source``
+    says where it came from, e.g. ``mean of 48 units`` or ``2021``).
+    """
+
+    data: pd.DataFrame
+    imputed: pd.DataFrame
+    log: pd.DataFrame
+
+    @property
+    def n_imputed(self) -> int:
+        return int(self.imputed.to_numpy().sum())
+
+
+def _column_stat(x: FloatArray, how: str) -> FloatArray:
+    """Mean or median of each column over the values present (NaN if none)."""
+    present = ~np.isnan(x)
+    n = present.sum(axis=0)
+    out = np.full(x.shape[1], np.nan)
+    ok = n > 0
+    if how == "mean":
+        out[ok] = np.where(present, x, 0.0).sum(axis=0)[ok] / n[ok]
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+            out[ok] = np.nanmedian(x[:, ok], axis=0)
+    return out
+
+
+def impute(
+    data: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy | None = None,
+    method: str = "none",
+    *,
+    indicators: Sequence[str] | None = None,
+    groups: pd.Series | str | None = None,
+    previous: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+) -> ImputeResult:
+    """Fill missing indicator values; every filled value is flagged and logged.
+
+    Methods (COINr's imputation functions, column by column):
+
+    * ``none``: nothing is filled (the default: missing stays missing).
+    * ``mean`` / ``median``: the indicator's mean / median over the units that have it
+      (``i_mean``, ``i_median``).
+    * ``group_mean`` / ``group_median``: the same within the unit's group
+      (``i_mean_grp``, ``i_median_grp``). ``groups`` is a Series of group labels indexed
+      like ``data`` or the name of a column of ``data`` (e.g. ``"subregion"``). A unit
+      without a group, or a group where nobody has the indicator, stays missing.
+    * ``latest``: the same unit's value in the latest earlier cycle that has one
+      (COINr ``impute_panel(imp_type = "latest")``). ``previous`` is one frame of the
+      previous cycle or a mapping ``{label: frame}`` from newest to oldest; frames are
+      indexed by unit and have indicator columns.
+
+    Only indicator columns are touched (``indicators``, else the level-1 codes of
+    ``meta``, else every numeric column). Observed values are never changed.
+    """
+    if method not in IMPUTATION_METHODS:
+        raise ValueError(
+            f"Unknown imputation method {method!r}; choose one of {list(IMPUTATION_METHODS)}."
+        )
+    if indicators is not None:
+        codes = [str(c) for c in indicators]
+    elif meta is not None:
+        codes = as_hierarchy(meta).indicators
+    else:
+        codes = [str(c) for c in data.columns if pd.api.types.is_numeric_dtype(data[c])]
+    x = _numeric_block(data, codes, "indicator")
+    filled = x.copy()
+    source = np.full(x.shape, "", dtype=object)
+    missing = np.isnan(x)
+
+    if method in ("mean", "median"):
+        stat = _column_stat(x, method)
+        n = (~missing).sum(axis=0)
+        filled = np.where(missing, stat[None, :], x)
+        source[:] = np.array([f"{method} of {k} units" for k in n], dtype=object)[None, :]
+    elif method in ("group_mean", "group_median"):
+        labels = _group_labels(data, groups)
+        how = method.removeprefix("group_")
+        for label in pd.unique(labels.dropna()):
+            rows = (labels == label).to_numpy()
+            block = x[rows]
+            stat = _column_stat(block, how)
+            n = (~np.isnan(block)).sum(axis=0)
+            filled[rows] = np.where(np.isnan(block), stat[None, :], block)
+            source[rows] = np.array(
+                [f"{how} of group {label} ({k} units)" for k in n], dtype=object
+            )[None, :]
+    elif method == "latest":
+        if previous is None:
+            raise ValueError(
+                "Imputation 'latest' needs the previous cycle(s): pass previous=frame or "
+                "previous={label: frame} (newest first)."
+            )
+        frames = {"previous cycle": previous} if isinstance(previous, pd.DataFrame) else previous
+        for label, frame in frames.items():
+            gap = np.isnan(filled)
+            if not gap.any():
+                break
+            aligned = frame.reindex(index=data.index, columns=pd.Index(codes))
+            try:
+                old = aligned.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"The previous data ({label}) has non-numeric indicator values ({exc})."
+                ) from exc
+            take = gap & ~np.isnan(old)
+            filled[take] = old[take]
+            source[take] = str(label)
+
+    was_filled = missing & ~np.isnan(filled)
+    out = _with_columns(data, codes, filled)
+    mask = pd.DataFrame(was_filled, index=data.index, columns=pd.Index(codes))
+    rows, cols = np.nonzero(was_filled)
+    log = pd.DataFrame(
+        {
+            "uCode": [str(data.index[int(i)]) for i in rows],
+            "iCode": [codes[j] for j in cols],
+            "method": method,
+            "value": filled[rows, cols],
+            "source": [str(source[i, j]) for i, j in zip(rows, cols, strict=True)],
+        },
+        columns=list(IMPUTATION_LOG_COLUMNS),
+    )
+    if len(log):
+        logger.debug("Imputed %d value(s) by %s.", len(log), method)
+    return ImputeResult(data=out, imputed=mask, log=log)
+
+
+def _group_labels(data: pd.DataFrame, groups: pd.Series | str | None) -> pd.Series:
+    if groups is None:
+        raise ValueError(
+            "Group imputation needs groups: a column name of the data (e.g. 'subregion') "
+            "or a Series of group labels indexed by unit."
+        )
+    if isinstance(groups, str):
+        if groups not in data.columns:
+            raise ValueError(
+                f"The data have no group column {groups!r}; available columns: "
+                f"{_listed([str(c) for c in data.columns])}."
+            )
+        labels = data[groups]
+    else:
+        labels = groups.reindex(data.index)
+    return labels.astype(object).where(labels.notna(), None)
+
+
+def impute_panel(
+    panel: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy | None = None,
+    *,
+    time_col: str = "Time",
+    unit_col: str = "uCode",
+    time: object | None = None,
+    max_time: int | None = None,
+    indicators: Sequence[str] | None = None,
+) -> ImputeResult:
+    """COINr's ``impute_panel(imp_type = "latest")`` for one time point of a panel.
+
+    ``panel`` has one row per unit and time (columns ``unit_col``, ``time_col`` and the
+    indicators). Returns the rows of ``time`` (default: the latest), indexed by unit, with
+    each missing value replaced by the unit's value at the latest earlier time that has
+    one, looking back at most ``max_time`` time points (all by default).
+    """
+    for col in (time_col, unit_col):
+        if col not in panel.columns:
+            raise ValueError(f"The panel data have no {col!r} column.")
+    times = sorted(pd.unique(panel[time_col].dropna()), reverse=True)
+    if not times:
+        raise ValueError(f"The panel's {time_col!r} column is empty.")
+    target = times[0] if time is None else time
+    if target not in times:
+        raise ValueError(f"No rows with {time_col} = {target!r}; the panel has {times}.")
+    older = [t for t in times if t < target]
+    if max_time is not None:
+        older = older[:max_time]
+
+    def rows_at(t: object) -> pd.DataFrame:
+        rows = panel[panel[time_col] == t]
+        dupes = sorted(set(rows.loc[rows[unit_col].duplicated(), unit_col].astype(str)))
+        if dupes:
+            raise ValueError(f"The panel repeats unit(s) {dupes[:5]} at {time_col} = {t}.")
+        return rows.set_index(unit_col)
+
+    current = rows_at(target)
+    previous = {str(t): rows_at(t) for t in older}
+    return impute(current, meta, "latest", indicators=indicators, previous=previous)
+
+
+# --------------------------------------------------------------------------------------
 # Outlier treatment (COINr's Treat() with its default specification)
 # --------------------------------------------------------------------------------------
 
@@ -440,14 +666,29 @@ def skew_kurt(values: FloatArray) -> tuple[float, float]:
     These are COINr's ``skew()``/``kurt()`` (e1071 type 2, Excel's SKEW/KURT), i.e.
     ``scipy.stats.skew/kurtosis(bias=False)``. NaN where COINr gives NA: skewness with
     fewer than 3 values, kurtosis with fewer than 4, and either without spread.
+
+    The arithmetic is scipy's, step for step (same moments, same "no spread" test
+    ``m2 <= (eps * mean)**2``), so the result is bit-identical; calling scipy itself
+    costs ~40x more per column, which matters when treatment runs once per Monte Carlo
+    choice.
     """
     v = values[~np.isnan(values)]
-    with warnings.catch_warnings():
-        # scipy warns about (near-)constant data and returns NaN, which is what we want.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        sk = float(stats.skew(v, bias=False)) if v.size >= 3 else math.nan
-        kt = float(stats.kurtosis(v, bias=False)) if v.size >= 4 else math.nan
-    return sk, kt
+    n = float(v.size)
+    if v.size < 3:
+        return math.nan, math.nan
+    mean = v.mean()
+    d = v - mean
+    d2 = d**2
+    m2 = float(d2.mean())
+    m3 = float((d2 * d).mean())
+    m4 = float((d2**2).mean())
+    if m2 <= (float(np.finfo(np.float64).eps) * float(mean)) ** 2:
+        return math.nan, math.nan
+    sk = ((n - 1.0) * n) ** 0.5 / (n - 2.0) * m3 / m2**1.5
+    if v.size < 4:
+        return sk, math.nan
+    g = 1.0 / (n - 2) / (n - 3) * ((n**2 - 1.0) * m4 / m2**2.0 - 3 * (n - 1) ** 2.0)
+    return sk, (g + 3.0) - 3
 
 
 def _passes(sk: float, kt: float, spec: _TreatSpec) -> bool | None:
@@ -679,9 +920,7 @@ def treat(
         rows.append({"iCode": code, **row})
         if row["treated"]:
             logger.debug("Treated %s: %s", code, row["note"])
-    out = data.copy()
-    for j, code in enumerate(codes):
-        out[code] = treated[:, j]
+    out = _with_columns(data, codes, treated)
     log_frame = pd.DataFrame(rows, columns=list(TREATMENT_LOG_COLUMNS))
     log_frame = log_frame.astype(
         {
@@ -704,6 +943,17 @@ def treat(
 # Normalisation
 # --------------------------------------------------------------------------------------
 
+NORMALISATION_METHODS: tuple[str, ...] = (
+    "minmax",
+    "zscore",
+    "rank",
+    "prank",
+    "goalposts",
+    "dist2targ",
+)
+# Methods whose result depends on the spread of the units (not on fixed external posts).
+_DATA_DRIVEN: tuple[str, ...] = ("minmax", "zscore", "rank", "prank")
+
 
 @dataclass(frozen=True)
 class _NormParams:
@@ -711,8 +961,13 @@ class _NormParams:
     hi: float
     zero_range: ZeroRange
     directions: FloatArray
-    goalposts: tuple[float, float] | None
+    low: FloatArray | None  # goalposts per column, in raw units
+    high: FloatArray | None
     truncate: bool
+    mean: float
+    sd: float
+    targets: FloatArray | None  # dist2targ, raw units
+    cap_max: bool
 
 
 def _fill_zero_range(
@@ -721,6 +976,15 @@ def _fill_zero_range(
     """Give columns without spread ``fill`` where a value exists (in place)."""
     if zero.any():
         y[:, zero] = np.where(np.isnan(x[:, zero]), np.nan, fill)
+
+
+def _no_spread(x: FloatArray, *, single: bool) -> npt.NDArray[np.bool_]:
+    """Columns whose present values are all equal (and, if ``single``, one value only)."""
+    n = (~np.isnan(x)).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        flat = (n > 0) & (np.fmax.reduce(x, axis=0) == np.fmin.reduce(x, axis=0))
+    return np.asarray(flat | (single & (n == 1)), dtype=np.bool_)
 
 
 def _minmax(x: FloatArray, p: _NormParams) -> FloatArray:
@@ -743,34 +1007,118 @@ def _zscore(x: FloatArray, p: _NormParams) -> FloatArray:
         mean = np.where(present, x, 0.0).sum(axis=0) / n
         dev = np.where(present, x - mean, 0.0)
         sd = np.sqrt((dev**2).sum(axis=0) / (n - 1))  # sample SD (ddof=1), as R's sd()
-        y = (x - mean) / sd
+        y = (x - mean) / sd * p.sd + p.mean  # COINr n_zscore(m_sd = c(mean, sd))
     zero = (n >= 1) & ~(sd > 0)
-    _fill_zero_range(y, x, zero, np.nan if p.zero_range == "nan" else 0.0)
+    _fill_zero_range(y, x, zero, np.nan if p.zero_range == "nan" else p.mean)
+    return np.asarray(y, dtype=np.float64)
+
+
+def _rank_min(x: FloatArray) -> FloatArray:
+    """Ascending ranks per column, ties take the lowest ("min"), NaN stays NaN."""
+    frame = pd.DataFrame(x)
+    ranks = frame.rank(method="min", ascending=True, na_option="keep")
+    return np.array(ranks.to_numpy(np.float64), dtype=np.float64)  # a writable copy
+
+
+def _rank(x: FloatArray, p: _NormParams) -> FloatArray:
+    # COINr n_rank: rank(x, ties.method = "min"), so the highest value gets the highest rank.
+    y = _rank_min(x)
+    _fill_zero_range(y, x, _no_spread(x, single=False), np.nan if p.zero_range == "nan" else 1.0)
+    return y
+
+
+def _prank(x: FloatArray, p: _NormParams) -> FloatArray:
+    # COINr n_prank: (rank_min - 1) / (n - 1) in [0, 1]; rescaled here to [lo, hi].
+    n = (~np.isnan(x)).sum(axis=0).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (_rank_min(x) - 1.0) / (n - 1.0) * (p.hi - p.lo) + p.lo
+    fill = np.nan if p.zero_range == "nan" else (p.lo + p.hi) / 2
+    _fill_zero_range(y, x, _no_spread(x, single=True), fill)
     return np.asarray(y, dtype=np.float64)
 
 
 def _goalposts(x: FloatArray, p: _NormParams) -> FloatArray:
-    if p.goalposts is None:
+    if p.low is None or p.high is None:
         raise ValueError("Goalpost normalisation needs goalposts=(low, high), e.g. (1, 10).")
-    low, high = p.goalposts
-    if not low < high:
-        raise ValueError(f"Goalposts must satisfy low < high, got {p.goalposts}.")
     # x was multiplied by its direction, so the posts are too (COINr's n_goalposts).
-    a = np.minimum(p.directions * low, p.directions * high)
-    b = np.maximum(p.directions * low, p.directions * high)
+    a = np.minimum(p.directions * p.low, p.directions * p.high)
+    b = np.maximum(p.directions * p.low, p.directions * p.high)
     t = (x - a) / (b - a)
     if p.truncate:
         t = np.clip(t, 0.0, 1.0)
     return np.asarray(t * (p.hi - p.lo) + p.lo, dtype=np.float64)
 
 
-# New methods (rank, percentile rank, distance to target ...) register here with the
-# same signature: array (units x indicators, direction applied) -> array of same shape.
+def _dist2targ(x: FloatArray, p: _NormParams) -> FloatArray:
+    if p.targets is None:
+        raise ValueError("Distance-to-target normalisation needs a target per indicator.")
+    # COINr n_dist2targ on direction-applied values: (x - min) / (target - min).
+    t = p.directions * p.targets
+    mn = np.fmin.reduce(x, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (x - mn) / (t - mn)
+    if p.cap_max:
+        y = np.minimum(y, 1.0)
+    return np.asarray(y * (p.hi - p.lo) + p.lo, dtype=np.float64)
+
+
+# Every method: array (units x indicators, direction applied) -> array of the same shape.
 _NORMALISERS: dict[str, Callable[[FloatArray, _NormParams], FloatArray]] = {
     "minmax": _minmax,
     "zscore": _zscore,
+    "rank": _rank,
+    "prank": _prank,
     "goalposts": _goalposts,
+    "dist2targ": _dist2targ,
 }
+
+
+def _per_column(
+    value: float | tuple[float, float] | Mapping[str, object] | None,
+    codes: Sequence[str],
+    what: str,
+) -> Mapping[str, object] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        absent = [c for c in codes if c not in value]
+        if absent:
+            raise ValueError(f"No {what} given for indicator(s) {_listed(absent)}.")
+        return value
+    return dict.fromkeys(codes, value)
+
+
+def _goalpost_arrays(
+    goalposts: tuple[float, float] | Mapping[str, tuple[float, float]] | None,
+    codes: Sequence[str],
+) -> tuple[FloatArray | None, FloatArray | None]:
+    posts = _per_column(goalposts, codes, "goalposts")
+    if posts is None:
+        return None, None
+    pairs = []
+    for code in codes:
+        pair = posts[code]
+        if not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(f"Goalposts of {code} must be a pair (low, high), got {pair!r}.")
+        low, high = float(pair[0]), float(pair[1])
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise ValueError(f"Goalposts must satisfy low < high, got {code}: {pair!r}.")
+        pairs.append((low, high))
+    arr = np.array(pairs, dtype=np.float64)
+    return arr[:, 0], arr[:, 1]
+
+
+def _target_array(
+    targets: float | Mapping[str, float] | None, codes: Sequence[str]
+) -> FloatArray | None:
+    per = _per_column(targets, codes, "target")
+    if per is None:
+        return None
+    values = np.array([float(per[c]) for c in codes], dtype=np.float64)  # type: ignore[arg-type]
+    bad = [c for c, v in zip(codes, values, strict=True) if not np.isfinite(v)]
+    if bad:
+        raise ValueError(f"Targets must be finite numbers; check {_listed(bad)}.")
+    return values
 
 
 def normalise(
@@ -781,25 +1129,37 @@ def normalise(
     hi: float = 100.0,
     *,
     zero_range: ZeroRange = "nan",
-    goalposts: tuple[float, float] | None = None,
+    goalposts: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     truncate: bool = True,
+    mean: float = 0.0,
+    sd: float = 1.0,
+    targets: float | Mapping[str, float] | None = None,
+    cap_max: bool = False,
     indicators: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Normalise the indicators (columns) over the units (rows) of ``data``.
 
     Each indicator is first multiplied by its ``Direction`` (so -1 turns "higher is
-    better" into "higher scores higher"), then:
+    better" into "higher scores higher"), then (COINr's ``n_*`` functions):
 
     * ``minmax``: ``(x - min) / (max - min) * (hi - lo) + lo`` over the units present.
-    * ``zscore``: ``(x - mean) / sd`` with the sample SD (ddof = 1); ``lo``/``hi`` unused.
+    * ``zscore``: ``(x - mean_x) / sd_x * sd + mean`` with the sample SD (ddof = 1);
+      ``mean``/``sd`` default to 0 and 1 (COINr ``m_sd``); ``lo``/``hi`` unused.
+    * ``rank``: ascending ranks 1..n, ties take the lowest rank; ``lo``/``hi`` unused.
+    * ``prank``: percentile rank ``(rank - 1) / (n - 1)`` rescaled to ``[lo, hi]``.
     * ``goalposts``: ``(x - low) / (high - low) * (hi - lo) + lo`` with fixed
-      ``goalposts=(low, high)``, truncated to the posts when ``truncate``.
+      ``goalposts=(low, high)`` (or a mapping per indicator), truncated to the posts
+      when ``truncate``. Fixed posts keep scores comparable across cycles.
+    * ``dist2targ``: ``(x - min) / (target - min)`` (capped at 1 when ``cap_max``),
+      rescaled to ``[lo, hi]``; ``targets`` in the indicator's own units (one number or
+      a mapping per indicator), multiplied by the direction like the data.
 
-    An indicator with no spread (max == min, or fewer than two values for z-scores)
-    cannot rank units. Like COINr (whose ``n_minmax`` returns NaN for a zero range) the
-    default ``zero_range="nan"`` gives NaN, so the indicator drops out of the arithmetic
-    mean; ``"midpoint"`` gives ``(lo + hi) / 2`` (0 for z-scores) instead. Either way a
-    warning is logged naming the indicators.
+    An indicator with no spread (all present values equal, or fewer than two values
+    for z-scores and percentile ranks) cannot rank units under the data-driven methods
+    (minmax, zscore, rank, prank). Like COINr (whose ``n_minmax`` returns NaN for a zero
+    range) the default ``zero_range="nan"`` gives NaN, so the indicator drops out of the
+    arithmetic mean; ``"midpoint"`` gives ``(lo + hi) / 2`` (``mean`` for z-scores, 1
+    for ranks) instead. Either way a warning is logged naming the indicators.
 
     ``indicators`` restricts the work to some level-1 codes (e.g. to normalise two groups
     with different methods). Returns a frame with those indicator columns, same index.
@@ -815,29 +1175,34 @@ def normalise(
     func = _NORMALISERS.get(method)
     if func is None:
         raise ValueError(
-            f"Unknown normalisation method {method!r}; choose one of {sorted(_NORMALISERS)}."
+            f"Unknown normalisation method {method!r}; choose one of {list(_NORMALISERS)}."
         )
-    if method != "zscore" and not lo < hi:
+    if method not in ("zscore", "rank") and not lo < hi:
         raise ValueError(f"Normalisation bounds must satisfy lo < hi, got lo={lo}, hi={hi}.")
+    if method == "zscore" and not sd > 0:
+        raise ValueError(f"The z-score's target sd must be > 0, got {sd}.")
     if zero_range not in ("nan", "midpoint"):
         raise ValueError(f"zero_range must be 'nan' or 'midpoint', got {zero_range!r}.")
     directions = h.directions(codes)
     x = _numeric_block(data, codes, "indicator") * directions
+    low, high = _goalpost_arrays(goalposts, codes) if method == "goalposts" else (None, None)
     params = _NormParams(
         lo=float(lo),
         hi=float(hi),
         zero_range=zero_range,
         directions=directions,
-        goalposts=goalposts,
+        low=low,
+        high=high,
         truncate=truncate,
+        mean=float(mean),
+        sd=float(sd),
+        targets=_target_array(targets, codes) if method == "dist2targ" else None,
+        cap_max=cap_max,
     )
     y = func(x, params)
-    if method != "goalposts":
+    if method in _DATA_DRIVEN:
         # Report indicators that cannot rank units, whatever zero_range does with them.
-        n = (~np.isnan(x)).sum(axis=0)
-        flat = (n > 0) & (np.fmax.reduce(x, axis=0) == np.fmin.reduce(x, axis=0))
-        if method == "zscore":
-            flat |= n == 1
+        flat = _no_spread(x, single=method in ("zscore", "prank"))
         if flat.any():
             logger.warning(
                 "Indicator(s) %s have no spread across units: %s under %s normalisation.",
@@ -848,45 +1213,159 @@ def normalise(
     return pd.DataFrame(y, index=data.index, columns=pd.Index(codes))
 
 
+def derive_goalposts(
+    data: pd.DataFrame,
+    meta: pd.DataFrame | Hierarchy,
+    *,
+    margin: float = 0.0,
+    indicators: Sequence[str] | None = None,
+) -> dict[str, tuple[float, float]]:
+    """Goalposts from a base cycle: each indicator's (min, max), widened by ``margin``.
+
+    ``margin`` is a share of the range added on each side (0.1 widens by 10% of the
+    range at both ends), so later cycles that go a little beyond the base cycle still
+    score below 0 or above 100 only when they really leave its range. Store the result
+    in the methodology file: fixed posts keep scores comparable from cycle to cycle.
+    Indicators without spread or without values get no goalposts (and are listed in an
+    error, so that the file is never written half-filled).
+    """
+    h = as_hierarchy(meta)
+    codes = list(indicators) if indicators is not None else h.indicators
+    x = _numeric_block(data, codes, "indicator")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mn, mx = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+    bad = [c for c, a, b in zip(codes, mn, mx, strict=True) if not (np.isfinite(a) and b > a)]
+    if bad:
+        raise ValueError(
+            f"Cannot derive goalposts for {_listed(bad)}: no values or no spread in the base "
+            "data. Set their goalposts by hand."
+        )
+    pad = margin * (mx - mn)
+    return {c: (float(a), float(b)) for c, a, b in zip(codes, mn - pad, mx + pad, strict=True)}
+
+
 # --------------------------------------------------------------------------------------
 # Aggregation
 # --------------------------------------------------------------------------------------
 
+AGGREGATION_METHODS: tuple[str, ...] = (
+    "arithmetic",
+    "geometric",
+    "harmonic",
+    "generalised",
+    "copeland",
+)
 
-def _arithmetic(
-    x: FloatArray, w: FloatArray, children: Sequence[str], units: pd.Index
-) -> FloatArray:
+
+@dataclass(frozen=True)
+class LevelMethod:
+    """How one level is aggregated: a mean (``p`` only for ``generalised``) or Copeland."""
+
+    method: AggregationMethod = "arithmetic"
+    p: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in AGGREGATION_METHODS:
+            raise ValueError(
+                f"Unknown aggregation method {self.method!r}; choose one of "
+                f"{list(AGGREGATION_METHODS)}."
+            )
+        if self.method == "generalised":
+            if self.p is None or not np.isfinite(self.p):
+                raise ValueError("The generalised mean needs a finite power p, e.g. p: 2.")
+            if self.p == 0:
+                raise ValueError(
+                    "The generalised mean with p = 0 is the geometric mean in the limit; "
+                    "use method: geometric instead."
+                )
+        elif self.p is not None:
+            raise ValueError(f"p is only used by the generalised mean, not by {self.method}.")
+
+    @property
+    def label(self) -> str:
+        return f"generalised(p={self.p:g})" if self.method == "generalised" else self.method
+
+
+def domain_error(method: LevelMethod) -> tuple[Callable[[FloatArray], FloatArray], str] | None:
+    """The values a mean cannot take, as (test of the bad values, what is needed)."""
+    if method.method in ("geometric", "harmonic") or (
+        method.method == "generalised" and method.p is not None and method.p < 0
+    ):
+        return (lambda v: v <= 0), "strictly positive values"
+    if method.method == "generalised":
+        return (lambda v: v < 0), "values >= 0"
+    return None
+
+
+def check_domain(
+    x: FloatArray, method: LevelMethod, children: Sequence[str], units: Sequence[object]
+) -> None:
+    """Raise a ValueError naming the indicator and unit when a mean cannot use a value."""
+    rule = domain_error(method)
+    if rule is None:
+        return
+    test, need = rule
     present = ~np.isnan(x)
-    num = np.where(present, x, 0.0) @ w
-    den = present.astype(np.float64) @ w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
-
-
-def _geometric(
-    x: FloatArray, w: FloatArray, children: Sequence[str], units: pd.Index
-) -> FloatArray:
-    present = ~np.isnan(x)
-    bad = np.argwhere(present & (x <= 0))
+    bad = np.argwhere(present & test(np.where(present, x, 1.0)))
     if bad.size:
         cases = [f"{children[j]} = {x[i, j]:g} for unit {units[i]}" for i, j in bad]
         raise ValueError(
-            f"The geometric mean needs strictly positive values, but {_listed(cases)}. "
+            f"The {method.label} mean needs {need}, but {_listed(cases)}. "
             "Normalise to [1, 100] (lo=1) instead of [0, 100], or use the arithmetic mean."
         )
-    with np.errstate(divide="ignore"):
-        logs = np.where(present, np.log(np.where(present, x, 1.0)), 0.0)
+
+
+def mean_transform(
+    method: LevelMethod,
+) -> tuple[Callable[[FloatArray], FloatArray], Callable[[FloatArray], FloatArray]]:
+    """f and its inverse such that the weighted mean is ``f^-1(sum w f(x) / sum w)``.
+
+    Arithmetic: f(x) = x; geometric: ln x; harmonic: 1/x; generalised: x^p. Missing
+    values are dropped and the weights re-normalised over those present (COINr's
+    ``a_amean``/``a_gmean``/``a_hmean``; its ``a_genmean`` returns NA when a value is
+    missing, here it re-weights like the others).
+    """
+    if method.method == "arithmetic":
+        return (lambda v: v), (lambda m: m)
+    if method.method == "geometric":
+        return np.log, np.exp
+    if method.method == "harmonic":
+        return (lambda v: 1.0 / v), (lambda m: 1.0 / m)
+    if method.method == "generalised":
+        p = float(method.p)  # type: ignore[arg-type]
+        return (lambda v: v**p), (lambda m: m ** (1.0 / p))
+    raise ValueError(f"{method.label} is not a mean.")
+
+
+def copeland_points(x: FloatArray) -> FloatArray:
+    """Per indicator, a unit's pairwise wins over the other units: 1 per unit it beats,
+    1/2 per tie, over the units that have the indicator (0 where the unit lacks it).
+
+    This is ``average ascending rank - 1`` among the units present. COINr's
+    ``a_copeland`` sums the outranking matrix ``sum_k w_k [x_ik > x_jk] + w_k/2
+    [x_ik == x_jk]`` over j; that sum is exactly ``sum_k w_k points_ik``.
+    """
+    ranks = stats.rankdata(x, axis=0, nan_policy="omit")
+    return np.asarray(np.where(np.isnan(x), 0.0, ranks - 1.0), dtype=np.float64)
+
+
+def _weighted_mean(
+    x: FloatArray, w: FloatArray, m: LevelMethod, children: Sequence[str], units: pd.Index
+) -> FloatArray:
+    present = ~np.isnan(x)
     den = present.astype(np.float64) @ w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, np.exp((logs @ w) / den), np.nan)
-
-
-# New means (harmonic, generalised, Copeland ...) register here: values (units x
-# children), weights (children x parents) -> (units x parents), NaN-aware.
-_AGGREGATORS: dict[str, Callable[[FloatArray, FloatArray, Sequence[str], pd.Index], FloatArray]] = {
-    "arithmetic": _arithmetic,
-    "geometric": _geometric,
-}
+    if m.method == "copeland":
+        num = copeland_points(x) @ w
+        total = w.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # COINr scales the weights of each parent to sum to 1 over all its children.
+            return np.where(den > 0, num / total, np.nan)
+    check_domain(x, m, children, list(units))
+    forward, inverse = mean_transform(m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fx = np.where(present, forward(np.where(present, x, 1.0)), 0.0)
+        return np.where(den > 0, inverse((fx @ w) / den), np.nan)
 
 
 def _coverage_thresholds(
@@ -909,11 +1388,39 @@ def _coverage_thresholds(
     return thresholds
 
 
+def level_methods(
+    h: Hierarchy,
+    method: AggregationMethod | LevelMethod | Mapping[int, AggregationMethod | LevelMethod],
+    p: float | None = None,
+) -> dict[int, LevelMethod]:
+    """The aggregation of every level 2..L: one method for all, or a mapping by level
+    (the level of the aggregates being computed); levels not named are arithmetic."""
+
+    def one(m: AggregationMethod | LevelMethod) -> LevelMethod:
+        if isinstance(m, LevelMethod):
+            return m
+        return LevelMethod(m, p if m == "generalised" else None)
+
+    levels = range(2, h.n_levels + 1)
+    if isinstance(method, Mapping):
+        unknown = sorted(set(method) - set(levels))
+        if unknown:
+            raise ValueError(
+                f"Aggregation is given for level(s) {unknown}, but the index has aggregation "
+                f"levels {list(levels)} (2 = the first level above the indicators)."
+            )
+        return {lv: one(method.get(lv, "arithmetic")) for lv in levels}
+    return {lv: one(method) for lv in levels}
+
+
 def aggregate(
     normalised: pd.DataFrame,
     meta: pd.DataFrame | Hierarchy,
-    method: AggregationMethod = "arithmetic",
+    method: AggregationMethod | LevelMethod | Mapping[int, AggregationMethod | LevelMethod] = (
+        "arithmetic"
+    ),
     *,
+    p: float | None = None,
     min_coverage: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Aggregate normalised indicators up every level of the tree.
@@ -922,8 +1429,17 @@ def aggregate(
     are present (not NaN) with weights re-normalised over them (COINr's default):
 
     * ``arithmetic``: ``sum(w_i x_i) / sum(w_i)``;
-    * ``geometric``: ``exp(sum(w_i ln x_i) / sum(w_i))``, which needs every x_i > 0; a
-      zero or negative input raises ``ValueError`` naming the indicator and unit.
+    * ``geometric``: ``exp(sum(w_i ln x_i) / sum(w_i))``, which needs every x_i > 0;
+    * ``harmonic``: ``sum(w_i) / sum(w_i / x_i)``, which needs every x_i > 0;
+    * ``generalised``: ``(sum(w_i x_i^p) / sum(w_i))^(1/p)`` with power ``p`` (p = 1 is
+      arithmetic, p -> 0 geometric, p = -1 harmonic); needs x_i > 0 when p < 0 and
+      x_i >= 0 when p > 0;
+    * ``copeland``: ``sum_i w_i points_i / sum(w_i)`` where ``points_i`` counts the units
+      the unit beats on child i (ties 1/2), COINr's pairwise outranking score; it is in
+      [0, n - 1], not on the children's scale.
+
+    A value a mean cannot use raises ``ValueError`` naming the indicator and the unit.
+    ``method`` may also map a level (2 = the first aggregation level) to its method.
 
     ``min_coverage`` (a share in [0, 1], for all aggregates or per aggregate code) sets an
     aggregate to NaN when fewer than that share of its children (counted, not weighted)
@@ -933,25 +1449,62 @@ def aggregate(
     aggregates level by level (COINr's "Aggregated" data set).
     """
     h = as_hierarchy(meta)
-    func = _AGGREGATORS.get(method)
-    if func is None:
-        raise ValueError(
-            f"Unknown aggregation method {method!r}; choose one of {sorted(_AGGREGATORS)}."
-        )
+    methods = level_methods(h, method, p)
     thresholds = _coverage_thresholds(min_coverage, h)
     current = _numeric_block(normalised, h.indicators, "indicator")
     blocks = [pd.DataFrame(current, index=normalised.index, columns=pd.Index(h.indicators))]
     for level in range(2, h.n_levels + 1):
         children, parents, w = h.weight_matrix(level)
-        result = func(current, w, children, normalised.index)
+        result = _weighted_mean(current, w, methods[level], children, normalised.index)
         if thresholds:
             s = h.structure_matrix(level)
             coverage = (~np.isnan(current)).astype(np.float64) @ s / s.sum(axis=0)
-            need = np.array([thresholds.get(p, 0.0) for p in parents])
+            need = np.array([thresholds.get(p_, 0.0) for p_ in parents])
             result = np.where(coverage + _COVERAGE_TOL >= need, result, np.nan)
         blocks.append(pd.DataFrame(result, index=normalised.index, columns=pd.Index(parents)))
         current = result
     return pd.concat(blocks, axis=1)
+
+
+def effective_weights(aggregated: pd.DataFrame, meta: pd.DataFrame | Hierarchy) -> pd.DataFrame:
+    """Each indicator's share of its root's arithmetic score, per unit.
+
+    For an index aggregated with arithmetic means, ``root(u) = sum_i E(u, i) x(u, i)``
+    over the indicators i under that root, where ``E`` is the product, along the path
+    from i to the root, of ``w_child / sum of w over the children present`` (0 when the
+    child is missing or its parent is). ``aggregated`` is :func:`aggregate`'s output, so
+    coverage rules are already reflected in which aggregates are NaN. Returns a frame
+    units x indicators.
+    """
+    h = as_hierarchy(meta)
+    values = aggregated
+    # share[u, c]: weight of child c in its parent's mean for unit u.
+    top = h.n_levels
+    shares: dict[int, pd.DataFrame] = {}
+    for level in range(2, top + 1):
+        children, parents, w = h.weight_matrix(level)
+        x = values[children].to_numpy(np.float64)
+        present = ~np.isnan(x)
+        s = h.structure_matrix(level)
+        wc = w.sum(axis=1)  # each child's own weight
+        den = (present * wc) @ s  # units x parents
+        parent_of = [parents.index(str(p)) for p in h.table.loc[children, "Parent"]]
+        parent_ok = ~np.isnan(values[parents].to_numpy(np.float64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(present & parent_ok[:, parent_of], wc / den[:, parent_of], 0.0)
+        shares[level] = pd.DataFrame(share, index=values.index, columns=pd.Index(children))
+    # Walk down from the roots: E(child) = E(parent) * share(child).
+    weight_of: dict[str, FloatArray] = {
+        r: np.where(values[r].notna().to_numpy(), 1.0, 0.0) for r in h.roots
+    }
+    for level in range(top, 1, -1):
+        for child in h.codes_at(level - 1):
+            parent = h.table.loc[child, "Parent"]
+            if not isinstance(parent, str):
+                continue
+            weight_of[child] = weight_of[str(parent)] * shares[level][child].to_numpy()
+    out = {c: weight_of.get(c, np.zeros(len(values))) for c in h.indicators}
+    return pd.DataFrame(out, index=values.index)
 
 
 # --------------------------------------------------------------------------------------
@@ -996,16 +1549,23 @@ def build_index(
     meta: pd.DataFrame | Hierarchy,
     *,
     normalisation: NormalisationMethod = "minmax",
-    aggregation: AggregationMethod = "arithmetic",
+    aggregation: AggregationMethod | LevelMethod | Mapping[int, AggregationMethod | LevelMethod] = (
+        "arithmetic"
+    ),
     lo: float = 0.0,
     hi: float = 100.0,
     zero_range: ZeroRange = "nan",
-    goalposts: tuple[float, float] | None = None,
+    goalposts: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     denominate_data: bool = False,
     denominator_scale: float = 1.0,
     min_coverage: float | Mapping[str, float] | None = None,
+    p: float | None = None,
 ) -> IndexResult:
-    """Denominate (optional), normalise, aggregate and rank in one call."""
+    """Denominate (optional), normalise, aggregate and rank in one call.
+
+    For imputation, outlier treatment and per-indicator settings, use
+    ``ideal.scoring.spec.build_from_spec`` with a method file.
+    """
     h = as_hierarchy(meta)
     prepared = denominate(data, h, scale=denominator_scale) if denominate_data else data
     normalised = normalise(
@@ -1017,7 +1577,7 @@ def build_index(
         zero_range=zero_range,
         goalposts=goalposts,
     )
-    aggregated = aggregate(normalised, h, method=aggregation, min_coverage=min_coverage)
+    aggregated = aggregate(normalised, h, method=aggregation, p=p, min_coverage=min_coverage)
     ranks = pd.DataFrame({c: rank_desc(aggregated[c]) for c in h.aggregates}, index=data.index)
     return IndexResult(
         hierarchy=h, data=prepared, normalised=normalised, aggregated=aggregated, ranks=ranks

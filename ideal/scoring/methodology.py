@@ -82,17 +82,52 @@ class Weights(_Frozen):
         return float(self.overrides.get(code, self.default))
 
 
+QuantitativeMethod = Literal["minmax", "prank", "goalposts"]
+
+
 class QuantitativeNormalisation(_Frozen):
-    method: Literal["minmax"] = "minmax"
+    """Normalisation of the quantitative rates (after treatment), onto ``[lo, hi]``.
+
+    ``minmax`` and ``prank`` (percentile rank) are relative to the countries of the cycle;
+    ``goalposts`` uses fixed posts per indicator (``goalposts``, in rate units), so scores
+    stay comparable from cycle to cycle. Every method keeps scores on ``[lo, hi]``, which
+    the spread threshold of the priority relies on.
+    """
+
+    method: QuantitativeMethod = "minmax"
     lo: float = 0.0
     hi: float = 100.0
     zero_range: Literal["nan", "midpoint"] = "nan"
+    goalposts: dict[str, tuple[Finite, Finite]] = Field(default_factory=dict)
+    truncate: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if not self.lo < self.hi:
             raise ValueError(f"normalisation.quantitative needs lo < hi, got {self.lo}, {self.hi}")
+        bad = sorted(c for c, (a, b) in self.goalposts.items() if not a < b)
+        if bad:
+            raise ValueError(f"normalisation.quantitative.goalposts need low < high: {bad}")
         return self
+
+    @field_validator("goalposts")
+    @classmethod
+    def _known_codes(
+        cls, v: dict[str, tuple[float, float]], info: ValidationInfo
+    ) -> dict[str, tuple[float, float]]:
+        catalogue = _catalogue_from(info)
+        if catalogue is not None:
+            by_code = catalogue.indicator_by_code
+            unknown = sorted(c for c in v if c not in by_code or by_code[c].kind != "quantitative")
+            if unknown:
+                raise ValueError(
+                    f"normalisation.quantitative.goalposts names code(s) that are not "
+                    f"quantitative indicators of the catalogue: {unknown}."
+                )
+        return v
+
+    def with_method(self, method: QuantitativeMethod) -> QuantitativeNormalisation:
+        return self.model_copy(update={"method": method})
 
 
 class ExpertNormalisation(_Frozen):
@@ -265,6 +300,79 @@ class Ranking(_Frozen):
     tie_decimals: Annotated[int, Field(ge=0, le=15)] = 9
 
 
+ThreatImputationMethod = Literal[
+    "none", "mean", "median", "group_mean", "group_median", "last_cycle"
+]
+
+
+class Imputation(_Frozen):
+    """Filling missing quantitative rates before treatment (expert items never).
+
+    ``mean``/``median`` over the cycle's countries; ``group_*`` within the country's
+    ``group`` (a column of core_ref__countries, e.g. subregion); ``last_cycle``: the same
+    country's rate in the previous cycle.
+    """
+
+    method: ThreatImputationMethod = "none"
+    group: str = "subregion"
+
+
+class Drivers(_Frozen):
+    """How many indicators are listed as drivers of each category's change."""
+
+    top_n: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+class WeightNoise(_Frozen):
+    """How weights are perturbed in the Monte Carlo.
+
+    ``uniform``: each weight w becomes ``w (1 + noise U(-1, 1))`` (COINr
+    ``get_noisy_weights``); ``dirichlet``: the shares of the weights within each parent
+    are drawn from ``Dirichlet(concentration x nominal shares)`` (mean = nominal shares;
+    larger concentration = closer to nominal). ``levels`` (general engine only): the
+    iMeta levels whose weights are perturbed (default: all).
+    """
+
+    method: Literal["uniform", "dirichlet"] = "uniform"
+    noise: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.25
+    concentration: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 100.0
+    levels: list[Annotated[int, Field(ge=1)]] | None = None
+
+
+class ThreatAggregation(_Frozen):
+    """A mean for the block and category levels (alternative of the uncertainty analysis)."""
+
+    method: Literal["arithmetic", "geometric", "harmonic", "generalised"] = "arithmetic"
+    p: Finite | None = None
+
+    @model_validator(mode="after")
+    def _p_only_for_generalised(self) -> Self:
+        if (self.method == "generalised") != (self.p is not None) or self.p == 0:
+            raise ValueError(
+                "give p (a non-zero power) exactly when method is generalised, e.g. "
+                "{method: generalised, p: 0.5}"
+            )
+        return self
+
+
+class Uncertainty(_Frozen):
+    """Monte Carlo of the regional priority ranking (Saisana, Saltelli & Tarantola 2005).
+
+    Each replicate draws, independently and uniformly, one alternative per listed element
+    (an empty list keeps that element at its nominal setting) and perturbed weights; the
+    ranking of the categories is recomputed. ``n`` replicates, seeded by ``seed``.
+    """
+
+    enabled: bool = True
+    n: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    seed: Annotated[int, Field(ge=0)] = 0
+    weights: WeightNoise | None = None
+    normalisation: list[QuantitativeMethod] = Field(default_factory=list)
+    aggregation: list[ThreatAggregation] = Field(default_factory=list)
+    winmax: list[Annotated[int, Field(ge=0, strict=True)]] = Field(default_factory=list)
+    imputation: list[ThreatImputationMethod] = Field(default_factory=list)
+
+
 class Methodology(_Frozen):
     """One methodology version: every number the threat scoring uses."""
 
@@ -278,6 +386,32 @@ class Methodology(_Frozen):
     confidence: Confidence
     priority: Priority
     ranking: Ranking
+    imputation: Imputation = Field(default_factory=Imputation)
+    drivers: Drivers = Field(default_factory=Drivers)
+    uncertainty: Uncertainty | None = None
+
+    @model_validator(mode="after")
+    def _goalposts_cover(self, info: ValidationInfo) -> Self:
+        """Goalposts, when used, must exist for every quantitative indicator."""
+        catalogue = _catalogue_from(info)
+        q = self.normalisation.quantitative
+        used = q.method == "goalposts" or (
+            self.uncertainty is not None and "goalposts" in self.uncertainty.normalisation
+        )
+        if catalogue is None or not used:
+            return self
+        missing = sorted(
+            i.code
+            for i in catalogue.indicators
+            if i.kind == "quantitative" and i.code not in q.goalposts
+        )
+        if missing:
+            raise ValueError(
+                "goalpost normalisation is used, but normalisation.quantitative.goalposts "
+                f"has no posts for {missing}. Derive them once from a base cycle (docs/"
+                "methodology.md, §4) and list them in the file."
+            )
+        return self
 
 
 def check_against_catalogue(method: Methodology, catalogue: Catalogue) -> Methodology:

@@ -1,15 +1,17 @@
 """Threat scoring of one assessment cycle, on DataFrames only.
 
 What belongs here: turning one cycle's harmonised indicator values (the rows of
-``core_threat__indicator_values``) into the three ``out_threat__*`` tables, using the
-catalogue for the structure and the methodology for every number. The maths is the
+``core_threat__indicator_values``) into the ``out_threat__*`` tables (indicator and
+category scores, regional priorities, the drivers of each category's change), using the
+catalogue for the structure and the methodology for every number. The Monte Carlo of the
+priority ranking is in ``threat_uncertainty``, called from :func:`score_cycle`. The maths is the
 general engine's (``ideal.scoring.engine``): the catalogue becomes an iMeta tree
 
     indicator (level 1) -> block "<category>.quantitative" | "<category>.expert" (level 2)
                         -> category (level 3, a root)
 
-so that denomination, outlier treatment, normalisation, re-weighted means, coverage and
-ranks are the same code that reproduces COINr's published example. Outlier treatment
+so that denomination, imputation, outlier treatment, normalisation, re-weighted means,
+coverage and ranks are the same code that reproduces COINr's published example. Outlier treatment
 changes only what is normalised: the ``rate`` reported per value stays the untreated
 rate, which a reader can check against the submission. Reading and writing the warehouse is
 the caller's job. docs/methodology.md states every formula used here.
@@ -18,7 +20,8 @@ the caller's job. docs/methodology.md states every formula used here.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -27,9 +30,12 @@ from ideal.catalogue import Catalogue
 from ideal.scoring.engine import (
     FloatArray,
     Hierarchy,
+    ImputeResult,
     TreatResult,
     aggregate,
     denominate,
+    effective_weights,
+    impute,
     normalise,
     rank_desc,
     treat,
@@ -43,6 +49,9 @@ logger = logging.getLogger(__name__)
 INDICATOR_SCORES = "out_threat__indicator_scores"
 CATEGORY_SCORES = "out_threat__category_scores"
 REGIONAL_PRIORITIES = "out_threat__regional_priorities"
+PRIORITY_UNCERTAINTY = "out_threat__priority_uncertainty"
+PRIORITY_SENSITIVITY = "out_threat__priority_sensitivity"
+PRIORITY_DRIVERS = "out_threat__priority_drivers"
 POPULATION_SOURCE = "core_ref__population"
 _KINDS = ("quantitative", "expert")
 
@@ -70,6 +79,10 @@ class PreviousCycle:
     regional_priorities: pd.DataFrame | None = None
 
 
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in TABLE_BY_NAME[table].columns})
+
+
 @dataclass(frozen=True)
 class CycleScores:
     indicator_scores: pd.DataFrame  # columns of out_threat__indicator_scores
@@ -77,6 +90,13 @@ class CycleScores:
     regional_priorities: pd.DataFrame  # columns of out_threat__regional_priorities
     # engine.treat's log for the quantitative indicators (one row each); None if not scored
     treatment: pd.DataFrame | None = None
+    # columns of out_threat__priority_drivers (empty without a previous cycle)
+    drivers: pd.DataFrame = field(default_factory=lambda: _empty(PRIORITY_DRIVERS))
+    # columns of out_threat__priority_uncertainty / _sensitivity (empty when not run)
+    uncertainty: pd.DataFrame = field(default_factory=lambda: _empty(PRIORITY_UNCERTAINTY))
+    sensitivity: pd.DataFrame = field(default_factory=lambda: _empty(PRIORITY_SENSITIVITY))
+    # engine.impute's log of the quantitative rates (empty when nothing was imputed)
+    imputation: pd.DataFrame | None = None
 
 
 def catalogue_meta(catalogue: Catalogue, method: Methodology) -> pd.DataFrame:
@@ -313,10 +333,6 @@ def _lookup(wide: pd.DataFrame, long: pd.DataFrame) -> FloatArray:
     return np.where(found, picked, np.nan)
 
 
-def _empty(table: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in TABLE_BY_NAME[table].columns})
-
-
 def score_cycle(
     cycle_id: str,
     period_year: int,
@@ -326,13 +342,18 @@ def score_cycle(
     method: Methodology,
     methodology_sha256: str,
     previous: PreviousCycle | None = None,
+    *,
+    groups: Mapping[str, str] | None = None,
+    uncertainty: bool = True,
 ) -> CycleScores:
-    """Score one cycle: indicator scores, category scores and regional priorities.
+    """Score one cycle: indicator scores, category scores, regional priorities, the drivers
+    of each category's change and (``uncertainty``) the Monte Carlo of the ranking.
 
     ``values`` are the cycle's ``core_threat__indicator_values`` rows (country_iso3,
     indicator_code, value, and the Admiralty grades or grade_confidence); ``population``
-    has country_iso3, year, population for all years available. Every frame returned has
-    exactly the columns of its ``out_threat__*`` table, in order.
+    has country_iso3, year, population for all years available; ``groups`` maps a
+    country to its group for group imputation (e.g. its subregion). Every frame returned
+    has exactly the columns of its ``out_threat__*`` table, in order.
     """
     meta = catalogue_meta(catalogue, method)
     hierarchy = validate_meta(meta)
@@ -344,40 +365,22 @@ def score_cycle(
         )
     frame["grade_confidence"] = _grade_confidence(frame, method).to_numpy()
     frame = _with_rates(frame, population, period_year, catalogue, hierarchy)
+    rates = _wide_rates(frame, hierarchy)
 
-    # Normalise each kind with its own method, over the countries assessed in this cycle.
-    countries = sorted(set(frame["country_iso3"]))
-    rates = frame.pivot(index="country_iso3", columns="indicator_code", values="rate")
-    rates = rates.reindex(index=countries, columns=hierarchy.indicators)
-    kind_of = {i.code: i.kind for i in catalogue.indicators}
-    quantitative = [c for c in hierarchy.indicators if kind_of[c] == "quantitative"]
-    treated = _treat_rates(rates, hierarchy, quantitative, method, cycle_id)
-    q = method.normalisation.quantitative
-    e = method.normalisation.expert
-    normalised = pd.concat(
-        [
-            normalise(
-                treated.data,
-                hierarchy,
-                "minmax",
-                q.lo,
-                q.hi,
-                zero_range=q.zero_range,
-                indicators=quantitative,
-            ),
-            normalise(
-                rates,
-                hierarchy,
-                "goalposts",
-                e.lo,
-                e.hi,
-                goalposts=(e.scale_min, e.scale_max),
-                truncate=e.truncate,
-                indicators=[c for c in hierarchy.indicators if kind_of[c] == "expert"],
-            ),
-        ],
-        axis=1,
-    )[hierarchy.indicators]
+    previous_rates = None
+    if previous is not None and not previous.values.empty:
+        prev = _prepare_values(previous.values, catalogue, previous.cycle_id, strict=False)
+        if not prev.empty:
+            previous_rates = _with_rates(
+                prev, population, previous.period_year, catalogue, hierarchy
+            )
+    previous_wide = _wide_rates(previous_rates, hierarchy) if previous_rates is not None else None
+
+    settings = NormalisationChoice.nominal(method)
+    norm = normalised_matrix(
+        rates, hierarchy, catalogue, method, settings, previous_wide, groups, cycle_id
+    )
+    normalised = norm.data
     scored = aggregate(
         normalised, hierarchy, "arithmetic", min_coverage=_min_coverage(catalogue, method)
     )
@@ -388,13 +391,6 @@ def score_cycle(
     category_scores = _category_table(
         frame, scored, cycle_id, methodology_sha256, catalogue, method, previous
     )
-    previous_rates = None
-    if previous is not None and not previous.values.empty:
-        prev = _prepare_values(previous.values, catalogue, previous.cycle_id, strict=False)
-        if not prev.empty:
-            previous_rates = _with_rates(
-                prev, population, previous.period_year, catalogue, hierarchy
-            )
     priorities = _priority_table(
         category_scores,
         frame,
@@ -405,7 +401,242 @@ def score_cycle(
         method,
         previous,
     )
-    return CycleScores(indicator_scores, category_scores, priorities, treated.log)
+    drivers = _empty(PRIORITY_DRIVERS)
+    if previous is not None and previous_rates is not None and previous_wide is not None:
+        # The previous cycle re-scored with this methodology, so drivers show threat, not
+        # methodology changes.
+        prev_norm = normalised_matrix(
+            previous_wide,
+            hierarchy,
+            catalogue,
+            method,
+            settings.without_last_cycle(),
+            None,
+            groups,
+            previous.cycle_id,
+            quiet=True,
+        )
+        drivers = _drivers_table(
+            norm.data,
+            scored,
+            prev_norm.data,
+            rates,
+            previous_wide,
+            hierarchy,
+            catalogue,
+            method,
+            cycle_id,
+            methodology_sha256,
+        )
+    result = CycleScores(
+        indicator_scores,
+        category_scores,
+        priorities,
+        norm.treatment.log,
+        drivers=drivers,
+        imputation=norm.imputation.log,
+    )
+    u = method.uncertainty
+    if uncertainty and u is not None and u.enabled and not priorities.empty:
+        # Imported here: threat_uncertainty imports this module.
+        from ideal.scoring.threat_uncertainty import priority_uncertainty
+
+        unc, sens = priority_uncertainty(
+            ThreatInputs(
+                cycle_id=cycle_id,
+                sha=methodology_sha256,
+                rates=rates,
+                previous_rates=previous_wide,
+                frame=frame,
+                previous_frame=previous_rates,
+                hierarchy=hierarchy,
+                catalogue=catalogue,
+                method=method,
+                groups=groups,
+                priorities=priorities,
+            )
+        )
+        result = replace(result, uncertainty=unc, sensitivity=sens)
+    return result
+
+
+def _wide_rates(frame: pd.DataFrame, hierarchy: Hierarchy) -> pd.DataFrame:
+    """Untreated rates, one row per country of the frame and one column per indicator."""
+    countries = sorted(set(frame["country_iso3"]))
+    rates = frame.pivot(index="country_iso3", columns="indicator_code", values="rate")
+    return rates.reindex(index=countries, columns=hierarchy.indicators)
+
+
+@dataclass(frozen=True)
+class NormalisationChoice:
+    """The settings that decide the normalised matrix: imputation method, the treatment's
+    winmax and the quantitative normalisation method (the Monte Carlo varies them)."""
+
+    imputation: str
+    winmax: int | None  # None: the methodology's treatment as written
+    quantitative: str
+
+    @classmethod
+    def nominal(cls, method: Methodology) -> NormalisationChoice:
+        return cls(method.imputation.method, None, method.normalisation.quantitative.method)
+
+    def without_last_cycle(self) -> NormalisationChoice:
+        # A re-scored previous cycle has no cycle before it to impute from.
+        return replace(self, imputation="none") if self.imputation == "last_cycle" else self
+
+
+@dataclass(frozen=True)
+class NormalisedMatrix:
+    data: pd.DataFrame  # countries x indicators, 0-100
+    treatment: TreatResult
+    imputation: ImputeResult
+
+
+def normalised_matrix(
+    rates: pd.DataFrame,
+    hierarchy: Hierarchy,
+    catalogue: Catalogue,
+    method: Methodology,
+    choice: NormalisationChoice,
+    previous_rates: pd.DataFrame | None,
+    groups: Mapping[str, str] | None,
+    cycle_id: str,
+    *,
+    quiet: bool = False,
+) -> NormalisedMatrix:
+    """Impute, treat and normalise the quantitative rates; goalposts for expert items.
+
+    Quantitative indicators are normalised over the countries of the cycle (min-max or
+    percentile rank) or against the fixed goalposts of the methodology; expert ratings
+    (1-10) are never imputed or treated. The nominal scoring and every Monte Carlo
+    combination go through these steps.
+    """
+    imputed, treated = prepare_rates(
+        rates, hierarchy, catalogue, method, choice, previous_rates, groups, cycle_id, quiet=quiet
+    )
+    data = normalise_rates(treated.data, rates, hierarchy, catalogue, method, choice.quantitative)
+    return NormalisedMatrix(data, treated, imputed)
+
+
+def prepare_rates(
+    rates: pd.DataFrame,
+    hierarchy: Hierarchy,
+    catalogue: Catalogue,
+    method: Methodology,
+    choice: NormalisationChoice,
+    previous_rates: pd.DataFrame | None,
+    groups: Mapping[str, str] | None,
+    cycle_id: str,
+    *,
+    quiet: bool = False,
+) -> tuple[ImputeResult, TreatResult]:
+    """Imputation (``choice.imputation``) then outlier treatment of the quantitative rates."""
+    quantitative = _quantitative(catalogue, hierarchy)
+    imputed = _impute_rates(
+        rates, hierarchy, quantitative, choice.imputation, previous_rates, groups
+    )
+    if imputed.n_imputed and not quiet:
+        logger.info(
+            "Cycle %s: %d missing rate(s) imputed by %s.",
+            cycle_id,
+            imputed.n_imputed,
+            choice.imputation,
+        )
+    treated = _treat_rates(
+        imputed.data, hierarchy, quantitative, method, cycle_id, winmax=choice.winmax, quiet=quiet
+    )
+    return imputed, treated
+
+
+def normalise_rates(
+    treated: pd.DataFrame,
+    rates: pd.DataFrame,
+    hierarchy: Hierarchy,
+    catalogue: Catalogue,
+    method: Methodology,
+    quantitative_method: str,
+) -> pd.DataFrame:
+    """Quantitative: ``treated`` rates by ``quantitative_method``; expert: goalposts."""
+    quantitative = _quantitative(catalogue, hierarchy)
+    expert = [c for c in hierarchy.indicators if c not in set(quantitative)]
+    q = method.normalisation.quantitative
+    e = method.normalisation.expert
+    if quantitative_method == "goalposts":
+        quant = normalise(
+            treated,
+            hierarchy,
+            "goalposts",
+            q.lo,
+            q.hi,
+            goalposts={c: q.goalposts[c] for c in quantitative},
+            truncate=q.truncate,
+            indicators=quantitative,
+        )
+    else:
+        quant = normalise(
+            treated,
+            hierarchy,
+            quantitative_method,  # type: ignore[arg-type]
+            q.lo,
+            q.hi,
+            zero_range=q.zero_range,
+            indicators=quantitative,
+        )
+    expert_scores = normalise(
+        rates,
+        hierarchy,
+        "goalposts",
+        e.lo,
+        e.hi,
+        goalposts=(e.scale_min, e.scale_max),
+        truncate=e.truncate,
+        indicators=expert,
+    )
+    return pd.concat([quant, expert_scores], axis=1)[hierarchy.indicators]
+
+
+def _quantitative(catalogue: Catalogue, hierarchy: Hierarchy) -> list[str]:
+    kind_of = {i.code: i.kind for i in catalogue.indicators}
+    return [c for c in hierarchy.indicators if kind_of[c] == "quantitative"]
+
+
+def _impute_rates(
+    rates: pd.DataFrame,
+    hierarchy: Hierarchy,
+    quantitative: list[str],
+    how: str,
+    previous_rates: pd.DataFrame | None,
+    groups: Mapping[str, str] | None,
+) -> ImputeResult:
+    if how == "last_cycle":
+        previous = {"previous cycle": previous_rates} if previous_rates is not None else {}
+        return impute(rates, hierarchy, "latest", indicators=quantitative, previous=previous)
+    if how.startswith("group_"):
+        if groups is None:
+            raise ValueError(
+                f"Imputation {how} needs each country's group (e.g. its subregion); pass "
+                "groups={country: group} to score_cycle."
+            )
+        labels = pd.Series({c: groups.get(c) for c in rates.index}, dtype=object)
+        return impute(rates, hierarchy, how, indicators=quantitative, groups=labels)
+    return impute(rates, hierarchy, how, indicators=quantitative)
+
+
+@dataclass(frozen=True)
+class ThreatInputs:
+    """Everything the Monte Carlo of a cycle's priorities needs (built by score_cycle)."""
+
+    cycle_id: str
+    sha: str
+    rates: pd.DataFrame
+    previous_rates: pd.DataFrame | None
+    frame: pd.DataFrame
+    previous_frame: pd.DataFrame | None
+    hierarchy: Hierarchy
+    catalogue: Catalogue
+    method: Methodology
+    groups: Mapping[str, str] | None
+    priorities: pd.DataFrame
 
 
 def _treat_rates(
@@ -414,24 +645,30 @@ def _treat_rates(
     quantitative: list[str],
     method: Methodology,
     cycle_id: str,
+    *,
+    winmax: int | None = None,
+    quiet: bool = False,
 ) -> TreatResult:
     """Outlier treatment of the cycle's quantitative rates (``treatment`` key).
 
     Only the quantitative columns change; expert scores are on a fixed 1-10 scale with
-    goalposts and are never treated.
+    goalposts and are never treated. ``winmax`` replaces the section's winmax (and
+    switches COINr's default treatment on); per-indicator overrides keep their own.
     """
     t = method.treatment
     result = treat(
         rates,
         hierarchy,
-        method=t.method,
-        winmax=t.winmax,
+        method="coinr_default" if winmax is not None else t.method,
+        winmax=t.winmax if winmax is None else winmax,
         skew_thresh=t.skew_thresh,
         kurt_thresh=t.kurt_thresh,
         log=t.log,
         indicators=quantitative,
         per_indicator=t.per_indicator(),
     )
+    if quiet:
+        return result
     if result.winsorised:
         logger.info("Cycle %s: outliers winsorised in %s.", cycle_id, ", ".join(result.winsorised))
     if result.log_transformed:
@@ -533,7 +770,9 @@ def _priority_table(
     assessed = categories[categories["score_0_100"].notna()].copy()
     if assessed.empty:
         return _empty(REGIONAL_PRIORITIES)
-    assessed["touched"] = assessed["score_0_100"] >= p.spread_threshold
+    # Rounded like the ranks, so a score of 50 that is 49.99999999999999 in binary counts.
+    decimals = method.ranking.tie_decimals
+    assessed["touched"] = assessed["score_0_100"].round(decimals) >= p.spread_threshold
     g = assessed.groupby("category_code", sort=False)
     out = g.agg(
         n_countries_assessed=("score_0_100", "size"),
@@ -586,3 +825,80 @@ def _priority_table(
     out = out.assign(cycle_id=cycle_id, methodology_sha256=sha, _o=out["category_code"].map(order))
     out = out.sort_values(["priority_rank", "_o"]).reset_index(drop=True)
     return out[list(TABLE_BY_NAME[REGIONAL_PRIORITIES].columns)]
+
+
+# Contributions smaller than this (points) are rounding noise, not drivers.
+_DRIVER_TOL = 1e-9
+
+
+def _drivers_table(
+    norm_now: pd.DataFrame,
+    scored_now: pd.DataFrame,
+    norm_prev: pd.DataFrame,
+    rates_now: pd.DataFrame,
+    rates_prev: pd.DataFrame,
+    hierarchy: Hierarchy,
+    catalogue: Catalogue,
+    method: Methodology,
+    cycle_id: str,
+    sha: str,
+) -> pd.DataFrame:
+    """The indicators that moved each category's mean score most since the last cycle.
+
+    Both cycles are scored with the current methodology, so the category score of a
+    country is ``score(c) = sum_i E(c, i) n(c, i)`` with ``E`` the indicator's effective
+    weight (``engine.effective_weights``) and ``n`` its normalised value. Over the
+    countries scored in the category in both cycles (B), the change of the mean score is
+    split exactly into per-indicator contributions:
+
+        contribution(i) = mean_{c in B} [E_t(c, i) n_t(c, i) - E_t-1(c, i) n_t-1(c, i)]
+
+    and ``sum_i contribution(i) = mean_{c in B} (score_t(c) - score_t-1(c))``. The top
+    ``drivers.top_n`` by absolute contribution are listed; ``mean_relative_change`` is
+    the mean of ``(rate_t - rate_t-1) / |rate_t-1|`` over the countries of B with the
+    indicator in both cycles and a non-zero previous rate (NaN if there are none).
+    """
+    scored_prev = aggregate(
+        norm_prev, hierarchy, "arithmetic", min_coverage=_min_coverage(catalogue, method)
+    )
+    carried_now = effective_weights(scored_now, hierarchy) * norm_now.fillna(0.0)
+    carried_prev = effective_weights(scored_prev, hierarchy) * norm_prev.fillna(0.0)
+    both = sorted(set(norm_now.index) & set(norm_prev.index))
+    rows: list[dict[str, object]] = []
+    for cat in catalogue.categories:
+        in_both = [
+            c
+            for c in both
+            if pd.notna(scored_now.loc[c, cat.code]) and pd.notna(scored_prev.loc[c, cat.code])
+        ]
+        if not in_both:
+            continue
+        codes = [i.code for i in catalogue.indicators_of(cat.code)]
+        points = (carried_now.loc[in_both, codes] - carried_prev.loc[in_both, codes]).mean(axis=0)
+        now = rates_now.reindex(index=in_both, columns=codes).to_numpy(np.float64)
+        before = rates_prev.reindex(index=in_both, columns=codes).to_numpy(np.float64)
+        usable = ~np.isnan(now) & ~np.isnan(before) & (before != 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(usable, (now - before) / np.abs(before), 0.0).sum(axis=0) / usable.sum(
+                axis=0
+            )
+        relative = pd.Series(rel, index=codes)
+        ranked = points[points.abs() > _DRIVER_TOL]
+        order = np.argsort(-ranked.abs().to_numpy(), kind="stable")
+        for k, code in enumerate(ranked.index[order][: method.drivers.top_n]):
+            rows.append(
+                {
+                    "cycle_id": cycle_id,
+                    "category_code": cat.code,
+                    "driver_rank": k + 1,
+                    "indicator_code": code,
+                    "contribution_points": float(points[code]),
+                    "mean_relative_change": float(relative[code]),
+                    "methodology_sha256": sha,
+                }
+            )
+    if not rows:
+        return _empty(PRIORITY_DRIVERS)
+    out = pd.DataFrame(rows)
+    out["driver_rank"] = out["driver_rank"].astype("Int64")
+    return out[list(TABLE_BY_NAME[PRIORITY_DRIVERS].columns)]
