@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ideal.cli_index import index_app
+from ideal.cli_report import report
 from ideal.config import DEMO_DIR, Workspace, workspace
 from ideal.cycles import Cycle, CycleError
 from ideal.messages import label
@@ -46,6 +47,7 @@ cycle_app = typer.Typer(
 )
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(index_app, name="index")
+app.command("report")(report)
 
 console = Console()
 err_console = Console(stderr=True)

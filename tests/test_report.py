@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from babel.messages.plurals import get_plural
 
 from ideal.report import charts
@@ -346,6 +347,14 @@ def _parse(html: str) -> _Tables:
 # --------------------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True, scope="module")
+def _validate_chart_specs() -> Iterator[None]:
+    """Every chart spec drawn here is checked against the Vega-Lite schema (reports skip it)."""
+    charts.VALIDATE_SPECS = True
+    yield
+    charts.VALIDATE_SPECS = False
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
@@ -383,7 +392,7 @@ def test_self_contained(reports: dict[str, str], lang: str) -> None:
         assert target.startswith("#"), target
     assert html.count("<style>") == 1 and "@page" in html and "A4" in html
     size = len(html.encode("utf-8"))
-    assert size < 150_000, f"report is {size} bytes"
+    assert size < 400_000, f"report is {size} bytes"
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -427,9 +436,15 @@ def test_ranked_priorities(
     trends = [r[5] for r in body]
     assert trends[0].startswith("▲") and trends[1].startswith("▶") and trends[2].startswith("▼")
     assert all(len(t) > 2 for t in trends)
+    # Without the uncertainty analysis the two columns say so, in words.
+    assert (
+        body[0][3]
+        == body[0][4]
+        == {"es": "no calculado", "pt": "não calculado", "en": "not computed"}[lang]
+    )
     # Change against the previous cycle (2024) is shown with its sign.
-    assert rows[0][8].endswith("2024")
-    assert body[0][9] == ("+3,0" if lang != "en" else "+3.0")
+    assert "2024" in rows[0][10]
+    assert body[0][10] == ("+3,0" if lang != "en" else "+3.0")
     # The chart draws the same ranking, with the same localised labels and numbers.
     chart = reports[lang].split('id="chart-priorities"', 1)[1].split("</svg>", 1)[0]
     assert f">1. {names[0]}<" in chart and f">{scores[0]}<" in chart
@@ -437,7 +452,7 @@ def test_ranked_priorities(
 
 def test_priority_cells_in_spanish(reports: dict[str, str]) -> None:
     first = _parse(reports["es"]).table("priorities")[1]
-    assert first[4] == "2 / 3 (67\xa0%)"
+    assert first[9] == "2 / 3 (67\xa0%)"
     assert first[5] == "▲ al alza"
     assert first[6] == "alta (82\xa0%)"
 
@@ -446,7 +461,7 @@ def test_no_change_column_without_previous_cycle(tmp_path: Path) -> None:
     wh = build_warehouse(tmp_path / "w.duckdb", with_previous=False)
     html = render_report(wh, CYCLE, "en", tmp_path, generated_on=GENERATED).read_text("utf-8")
     rows = _parse(html).table("priorities")
-    assert "Change (points)" not in rows[0]
+    assert len(rows[0]) == 10 and not any("Change" in h for h in rows[0])
     assert "no earlier cycle to compare with" in html
     # The scoring writes trend 50 when there is no baseline: that is no data, not "stable".
     assert [r[5] for r in rows[1:]] == ["no trend data"] * 3
@@ -548,7 +563,7 @@ def test_annex_shows_the_methodology_that_was_used(
     import ideal.report.render as render
     from ideal.config import METHODOLOGY_DIR
 
-    source = sorted(METHODOLOGY_DIR.glob("*.yaml"))[0]
+    source = METHODOLOGY_DIR / "clasi-1.0.yaml"
     folder = tmp_path / "methodology"
     folder.mkdir()
     shutil.copy(source, folder / source.name)
@@ -557,11 +572,16 @@ def test_annex_shows_the_methodology_that_was_used(
     wh = build_warehouse(tmp_path / "w.duckdb", methodology_sha256=sha)
     html = render_report(wh, CYCLE, "es", tmp_path, generated_on=GENERATED).read_text("utf-8")
     params = dict((r[0], r[1]) for r in _parse(html).table("params")[1:])
-    assert re.fullmatch(
-        r"\d,\d\d × gravedad \+ \d,\d\d × extensión \+ \d,\d\d × tendencia",
-        params["Prioridad regional"],
+    method = yaml.safe_load(source.read_text("utf-8"))
+    # Every number of the file is in the annex, as the file writes it (locale separators).
+    weights = method["priority"]["weights"]
+    for key in ("severity", "spread", "trend"):
+        assert params[f"priority.weights.{key}"] == Formatter("es").decimal(weights[key])
+    assert params["category.blend.quantitative"] == Formatter("es").decimal(
+        method["category"]["blend"]["quantitative"]
     )
-    assert "indicadores cuantitativos" in params["Puntuación de categoría"]
+    formula = Formatter("es").decimal(weights["severity"]) + " × gravedad"
+    assert formula in html
 
     # The same name with other bytes is not the file that produced the scores.
     (folder / source.name).write_text(source.read_text("utf-8") + "\n# edited\n", "utf-8")
@@ -577,30 +597,45 @@ def test_annex_shows_the_methodology_that_was_used(
             "es",
             [
                 "Evaluación regional de la amenaza de la delincuencia organizada transnacional",
-                "1. Prioridades regionales, por orden",
-                "2. Puntuaciones de amenaza por país y categoría",
-                "3. Envíos de los países miembros",
-                "Anexo: el método en breve",
+                "1. Resumen ejecutivo",
+                "2. Hasta dónde llegan las prioridades más altas",
+                "3. Prioridades regionales, por orden",
+                "4. Puntuaciones de amenaza por país y categoría",
+                "5. Categorías de amenaza en detalle",
+                "6. Perfiles de país",
+                "Anexo A: metodología",
+                "Anexo B: calidad de los datos",
+                "Anexo C: registro de la ejecución",
             ],
         ),
         (
             "pt",
             [
                 "Avaliação regional da ameaça do crime organizado transnacional",
-                "1. Prioridades regionais, em ordem",
-                "2. Pontuações de ameaça por país e categoria",
-                "3. Envios dos países membros",
-                "Anexo: o método em resumo",
+                "1. Resumo executivo",
+                "2. Aonde chegam as prioridades mais altas",
+                "3. Prioridades regionais, em ordem",
+                "4. Pontuações de ameaça por país e categoria",
+                "5. Categorias de ameaça em detalhe",
+                "6. Perfis dos países",
+                "Anexo A: metodologia",
+                "Anexo B: qualidade dos dados",
+                "Anexo C: registro da execução",
             ],
         ),
         (
             "en",
             [
                 "Regional assessment of the threat of transnational organised crime",
-                "1. Regional priorities, ranked",
-                "2. Threat scores by country and category",
-                "3. Submissions from member countries",
-                "Annex: the method in brief",
+                "1. Executive summary",
+                "2. Where the highest priorities reach",
+                "3. Regional priorities, ranked",
+                "4. Threat scores by country and category",
+                "5. Threat categories in detail",
+                "6. Country profiles",
+                "Annex A: methodology",
+                "Annex B: data quality",
+                "Annex C: run manifest",
             ],
         ),
     ],
@@ -803,3 +838,326 @@ def test_charts_are_inline_safe(svgs: tuple[str, str]) -> None:
     ids = re.findall(r'\bid="([^"]+)"', heat)
     assert ids and all(i.startswith("c-heat") for i in ids)
     assert "80,0" in heat and "–" in heat
+
+
+# --------------------------------------------------------------------------------------
+# Uncertainty, sensitivity and drivers (filled here; the scoring fills them for real)
+# --------------------------------------------------------------------------------------
+NOTE = f"Mercado en expansión {SCRIPT} {IMG}"
+SOURCE = f"Policía {IMG}"
+
+
+def _fill_analysis(path: Path) -> None:
+    with connect(path) as con:
+        unc = [
+            {
+                "cycle_id": CYCLE,
+                "category_code": code,
+                "nominal_rank": rank,
+                "mean_rank": float(rank),
+                "median_rank": float(rank),
+                "q05_rank": float(max(1, rank - 1)),
+                "q95_rank": float(min(3, rank + 1)),
+                "p_top3": {1: 0.9, 2: 0.755, 3: 0.4}[rank],
+                "n_replicates": 1000,
+                "seed": 424242,
+                "methodology_sha256": SHA_METHOD,
+            }
+            for code, (rank, _score) in PRIORITIES.items()
+        ]
+        replace_where(
+            con,
+            "out_threat__priority_uncertainty",
+            _frame("out_threat__priority_uncertainty", unc),
+            "1=1",
+            [],
+        )
+        sens = [
+            {
+                "cycle_id": CYCLE,
+                "category_code": code,
+                "uncertain_element": element,
+                "mean_abs_rank_shift": shift,
+                "n_replicates": 1000,
+                "seed": 424242,
+                "methodology_sha256": SHA_METHOD,
+            }
+            for code in PRIORITIES
+            for element, shift in (("aggregation", 1.5), ("weights", 0.25))
+        ]
+        replace_where(
+            con,
+            "out_threat__priority_sensitivity",
+            _frame("out_threat__priority_sensitivity", sens),
+            "1=1",
+            [],
+        )
+        drivers = [
+            {
+                "cycle_id": CYCLE,
+                "category_code": "firearms",
+                "driver_rank": 1,
+                "indicator_code": "firearms_seized_count",
+                "contribution_points": 2.5,
+                "mean_relative_change": 0.23,
+                "methodology_sha256": SHA_METHOD,
+            }
+        ]
+        replace_where(
+            con,
+            "out_threat__priority_drivers",
+            _frame("out_threat__priority_drivers", drivers),
+            "1=1",
+            [],
+        )
+        # An expert rating with an untrusted justification and source, as intake keeps it.
+        con.execute(
+            "INSERT INTO core_ref__indicators VALUES ('firearms_expert_score', 'firearms', "
+            "'expert', 'score_1_10', 1, NULL, 1, 10, 'mean', 'Expert rating', "
+            "'Valoración de expertos', 'Avaliação de especialistas')"
+        )
+        con.execute(
+            "INSERT INTO core_threat__indicator_values VALUES ('2025', 'MEX', "
+            "'firearms_expert_score', 8.5, 'score_1_10', 1, false, 'B', 2, 'up', 's-mex', [5])"
+        )
+        con.execute(
+            "INSERT INTO raw_intake__indicator_rows VALUES ('s-mex', 5, 'MEX', '2025', "
+            "'firearms_expert_score', '8,5', 'score_1_10', ?, 'B', '2', 'sube', ?)",
+            [SOURCE, NOTE],
+        )
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    path = build_warehouse(tmp_path_factory.mktemp("full") / "warehouse.duckdb")
+    _fill_analysis(path)
+    out = tmp_path_factory.mktemp("full-reports")
+    return {
+        lang: render_report(path, CYCLE, lang, out, generated_on=GENERATED).read_text("utf-8")
+        for lang in LANGS
+    }
+
+
+def test_rank_intervals_and_top3_chance(full: dict[str, str]) -> None:
+    body = _parse(full["es"]).table("priorities")[1:]
+    assert [r[3] for r in body] == ["1–2", "1–3", "2–3"]
+    assert [r[4] for r in body] == ["90\xa0%", "76\xa0%", "40\xa0%"]
+    assert 'id="chart-intervals" role="img"' in full["es"]
+    en = _parse(full["en"]).table("priorities")[1:]
+    assert en[1][4] == "76%"
+
+
+def test_summary_rationale_in_words_and_numbers(full: dict[str, str]) -> None:
+    html = full["es"]
+    top = html.split('id="top-priorities"', 1)[1].split("</ol>", 1)[0]
+    # Firearms: severity 77.4 (high), 2 of 3 countries, trend 70 (rising), confidence 82 %.
+    assert "Gravedad alta donde se presenta (77,4 de 100)" in top
+    assert "alcanza a 2 de 3 países miembros evaluados (67\xa0%)" in top
+    assert "al alza desde 2024 (tendencia 70; 50 = estable)" in top
+    assert "confianza alta (82\xa0%)" in top
+    assert "puesto 1–2 en el 90 % de las simulaciones" in top
+    en = full["en"].split('id="top-priorities"', 1)[1].split("</ol>", 1)[0]
+    assert "High severity where it occurs (77.4 of 100)" in en
+    assert "reaches 2 of 3 member countries assessed (67%)" in en
+
+
+def test_sensitivity_and_manifest(full: dict[str, str]) -> None:
+    parsed = _parse(full["en"])
+    rows = parsed.table("sensitivity")[1:]
+    assert rows[0][:2] == ["The aggregation method", "1.50"]
+    assert "removing its uncertainty changes a category's rank by 1.5 places" in full["en"]
+    assert "424242" in full["en"] and "1,000" in full["en"]
+
+
+def test_not_computed_is_said(reports: dict[str, str]) -> None:
+    html = reports["en"]
+    assert "The uncertainty analysis (rank ranges" in html
+    assert "Sensitivity analysis: not computed for this cycle." in html
+    assert "Drivers of the change since 2024: not computed for this cycle." in html
+
+
+def test_drivers_table(full: dict[str, str]) -> None:
+    rows = _parse(full["es"]).table("drivers")
+    assert rows[1][1] == "firearms_seized_count" and rows[1][2] == "+2,5"
+    assert rows[1][3] == "+23\xa0%"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_expert_notes_and_sources_are_text(full: dict[str, str], lang: str) -> None:
+    html = full[lang]
+    assert "<script" not in html.lower() and IMG not in html and "onerror=alert" in html
+    parsed = _parse(html)
+    assert not parsed.tags & {"script", "img"}
+    firearms = parsed.table("countries")  # the first category: firearms
+    mex = next(r for r in firearms if r[1] in ("México", "Mexico"))
+    assert mex[5] == ("8,5" if lang != "en" else "8.5")
+    assert mex[6] == {"es": "sube", "pt": "sobe", "en": "up"}[lang]
+    assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 2  # note and source
+
+
+def test_map_and_its_table(full: dict[str, str]) -> None:
+    html = full["en"]
+    assert 'id="chart-map" role="img"' in html
+    rows = _parse(html).table("maptable")[1:]
+    by_country = {r[0]: r for r in rows}
+    # Mexico's scores (91.7, 70.0, 44.4) reach 2 of the top 3 at the read-back threshold.
+    assert set(by_country) == {"Argentina", "Brazil", "Colombia", "Mexico", "Peru"}
+    assert by_country["Argentina"][1] == "–" and by_country["Argentina"][3] == "no score"
+    assert by_country["Mexico"][3] == "Firearms and ammunition trafficking (91.7)"
+    assert [r[0] for r in rows][-2:] == ["Argentina", "Colombia"]  # no score: last
+
+
+def test_category_sections_and_profiles(full: dict[str, str]) -> None:
+    html = full["en"]
+    for code in PRIORITIES:
+        assert f'id="cat-{code}"' in html
+    for iso in ("ARG", "BRA", "COL", "MEX", "PER"):
+        assert f'id="country-{iso}"' in html
+    parsed = _parse(html)
+    profile = parsed.table("profile")  # Brazil: first country with scores
+    assert profile[0][:4] == ["Threat category", "Score", "Regional median", "Against the median"]
+    fire = profile[1]
+    assert fire[0] == "Firearms and ammunition trafficking" and fire[1] == "80.2"
+    assert fire[2] == "80.2"  # median of 80.25, 91.7, 30.1
+    assert fire[4] == "2 of 3"
+    cocaine = profile[2]  # Brazil 55.5 against Mexico 70.0 and Peru 88.8
+    assert cocaine[0] == "Cocaine trafficking" and cocaine[4] == "3 of 3"
+    assert cocaine[3] == "▼ -14.5"
+    quality = parsed.table("quality")[1:]
+    assert {r[0] for r in quality} == {"2024", "2025"}
+    arg = next(r for r in quality if r[0] == "2025" and r[1] == "Argentina")
+    assert arg[2].endswith("Rejected") and arg[4:6] == ["0", "1"] and arg[8] == "30"
+
+
+def test_classification_from_environment(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDEAL_CLASSIFICATION", "SECRETO / SECRET")
+    html = render_report(warehouse, CYCLE, "es", tmp_path, generated_on=GENERATED).read_text(
+        "utf-8"
+    )
+    assert "SECRETO / SECRET" in html and "RESERVADO" not in html
+    assert css_string("SECRETO / SECRET") in html  # the @page header and footer
+
+
+def test_annex_reads_every_number_from_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import shutil
+
+    import ideal.report.render as render
+    from ideal.config import METHODOLOGY_DIR
+
+    folder = tmp_path / "methodology"
+    folder.mkdir()
+    text = (METHODOLOGY_DIR / "clasi-1.0.yaml").read_text("utf-8")
+    # Other weights and threshold than the shipped file: the annex must follow the file.
+    text = text.replace("severity: 0.45", "severity: 0.55").replace("spread: 0.35", "spread: 0.25")
+    text = text.replace("spread_threshold: 50", "spread_threshold: 62.5")
+    (folder / "clasi-test.yaml").write_text(text, "utf-8")
+    shutil.copy(METHODOLOGY_DIR / "clasi-1.0.yaml", folder / "clasi-1.0.yaml")
+    monkeypatch.setattr(render, "METHODOLOGY_DIR", folder)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    wh = build_warehouse(tmp_path / "w.duckdb", methodology_sha256=sha)
+    html = render_report(wh, CYCLE, "en", tmp_path, generated_on=GENERATED).read_text("utf-8")
+    params = dict((r[0], r[1]) for r in _parse(html).table("params")[1:])
+    assert params["priority.weights.severity"] == "0.55"
+    assert params["priority.spread_threshold"] == "62.5"
+    assert "0.55 × severity + 0.25 × spread × 100 + 0.2 × trend" in html
+    assert "its category score is 62.5 or more" in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "n", "expected"),
+    [
+        ("es", 1, "sube 1 puesto"),
+        ("es", 3, "sube 3 puestos"),
+        ("pt", 1, "sobe 1 posição"),
+        ("pt", 2, "sobe 2 posições"),
+        ("en", 2, "up 2 places"),
+    ],
+)
+def test_move_plurals(lang: str, n: int, expected: str) -> None:
+    t = translations(lang)  # type: ignore[arg-type]
+    assert t.ngettext("up %(num)d place", "up %(num)d places", n) % {"num": n} == expected
+
+
+def test_what_moved(tmp_path: Path) -> None:
+    wh = build_warehouse(tmp_path / "w.duckdb")
+    with connect(wh) as con:
+        # Last cycle: human trafficking first, firearms third.
+        prev = con.execute(
+            "SELECT * FROM out_threat__regional_priorities WHERE cycle_id = '2025'"
+        ).df()
+        prev["cycle_id"] = "2024"
+        prev["priority_rank"] = prev["category_code"].map(
+            {"human_trafficking": 1, "cocaine": 2, "firearms": 3}
+        )
+        replace_where(con, "out_threat__regional_priorities", prev, "cycle_id = '2024'", [])
+    html = render_report(wh, CYCLE, "en", tmp_path, generated_on=GENERATED).read_text("utf-8")
+    rows = _parse(html).table("moves")[1:]
+    assert rows[0][:4] == ["Firearms and ammunition trafficking", "3", "1", "▲ up 2 places"]
+    assert rows[1][:4] == ["Trafficking in human beings", "1", "3", "▼ down 2 places"]
+    assert "Largest rise: Firearms and ammunition trafficking, +3.0 points" in html
+
+
+# --------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------
+def _cli() -> object:
+    import typer
+
+    from ideal.cli_report import report
+
+    app = typer.Typer()
+    app.command()(report)
+
+    @app.command()
+    def _unused() -> None:  # a second command keeps `report` a named sub-command
+        pass
+
+    return app
+
+
+def test_cli_renders_and_fails_clearly(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil as _shutil
+
+    from typer.testing import CliRunner
+
+    import ideal.report.pdf as pdf
+
+    home = tmp_path / "home"
+    home.mkdir()
+    _shutil.copy(warehouse, home / "warehouse.duckdb")
+    runner = CliRunner()
+    app = _cli()
+    args = ["report", "--cycle", CYCLE, "--home", str(home), "--reports", str(tmp_path / "r")]
+    done = runner.invoke(app, [*args, "--lang", "pt"])  # type: ignore[arg-type]
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "r" / CYCLE / "ideal-2025-pt.html").is_file()
+
+    bad = runner.invoke(app, [*args[:2], "1999", *args[3:], "--lang", "es"])  # type: ignore[arg-type]
+    assert bad.exit_code == 2 and "no cycle '1999'" in bad.output
+
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
+    nopdf = runner.invoke(app, [*args, "--lang", "es", "--pdf"])  # type: ignore[arg-type]
+    assert nopdf.exit_code == 2
+    assert "--pdf needs Chromium" in nopdf.output and "Traceback" not in nopdf.output
+    assert not (tmp_path / "r" / CYCLE / "ideal-2025-es.html").exists()
+
+
+def test_map_asset_covers_every_member() -> None:
+    from ideal.reference import load_countries
+    from ideal.report.mapdata import load_shapes
+
+    shapes = load_shapes()
+    members = {str(f["id"]) for f in shapes if f["properties"]["member"]}
+    assert members == set(load_countries()["iso_numeric"])  # the 33 states, by ISO numeric
+    for f in shapes:
+        lon, lat = f["properties"]["label_lon"], f["properties"]["label_lat"]
+        assert -120 < lon < -30 and -60 < lat < 35, f["id"]
+    small = {str(f["id"]) for f in shapes if f["properties"]["small"]}
+    assert {"052", "308", "662"} <= small  # Barbados, Grenada, Saint Lucia: drawn as dots

@@ -36,12 +36,13 @@ from io import BytesIO
 from pathlib import Path
 from typing import Literal, cast
 
+from babel.core import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, parse_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +168,21 @@ def write_pot(path: Path = POT_PATH) -> Path:
     return path
 
 
+@cache
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@cache
+def _number_pattern(pattern: str) -> NumberPattern:
+    # Babel parses the pattern on every format_decimal call; a report formats thousands.
+    return parse_pattern(pattern)
+
+
+def _apply(pattern: str, value: float, locale: str) -> str:
+    return str(_number_pattern(pattern).apply(value, _babel_locale(locale)))
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Locale-aware formatting of the values the report shows; ``None``/NaN → ``MISSING``."""
@@ -186,25 +202,44 @@ class Formatter:
         if self._missing(value):
             return MISSING
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-        return format_decimal(cast(float, value), format=pattern, locale=self.locale)
+        return _apply(pattern, cast(float, value), self.locale)
 
     def integer(self, value: int | None) -> str:
         if value is None:
             return MISSING
-        return format_decimal(value, format="#,##0", locale=self.locale)
+        return _apply("#,##0", value, self.locale)
 
     def signed(self, value: float | None, digits: int = 1) -> str:
         """A change with its sign always shown (``+3,2`` / ``-1,5``)."""
         if self._missing(value):
             return MISSING
         body = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-        return format_decimal(cast(float, value), format=f"+{body};-{body}", locale=self.locale)
+        return _apply(f"+{body};-{body}", cast(float, value), self.locale)
+
+    def decimal(self, value: float | None) -> str:
+        """A parameter as written in its file: every significant digit, locale separators."""
+        if self._missing(value):
+            return MISSING
+        return _apply("#,##0.##########", cast(float, value), self.locale)
+
+    def signed_percent(self, ratio: float | None) -> str:
+        """A relative change with its sign (``+23 %`` in es, ``+23%`` in en)."""
+        if self._missing(ratio):
+            return MISSING
+        sign = "+" if cast(float, ratio) > 0 else ""
+        return sign + self._percent(cast(float, ratio))
 
     def percent(self, ratio: float | None) -> str:
         """A 0-1 ratio as a whole percentage in the locale's style (``67 %`` in es)."""
         if self._missing(ratio):
             return MISSING
-        return format_percent(cast(float, ratio), locale=self.locale)
+        return self._percent(cast(float, ratio))
+
+    def _percent(self, ratio: float) -> str:
+        # The locale's own percent pattern (``67 %`` in es, ``67%`` in pt/en), parsed once.
+        locale = _babel_locale(self.locale)
+        pattern = locale.percent_formats[None]
+        return str(pattern.apply(ratio, locale))
 
     def date(self, value: date | datetime | None, style: str = "long") -> str:
         if value is None:
