@@ -3,12 +3,20 @@
 Order matters for "nothing is lost": the bytes are archived under their sha256 and the
 submission is recorded in the ledger *before* parsing. Then validation runs, and one
 transaction records the outcome: raw rows, findings and, when accepted, the country's
-annual values in ``core_``. A rejected or unreadable file is copied to quarantine with
-its findings. Identical bytes received again change nothing.
+annual values (indicator files) or events (event-record files) in ``core_``, replacing
+those of the country's earlier submission of the same kind. A rejected or unreadable
+file is copied to quarantine with its findings. Identical bytes received again change
+nothing.
+
+``parse_and_validate`` is the one validation entry point (``ideal validate`` and the
+pipeline): small files go through pydantic row by row, large CSV files through the SQL
+path of ``ideal.sqlcheck``; both give the same findings. Rows are loaded with set-based
+SQL (``INSERT … SELECT`` from the staged file or from a registered frame).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -17,18 +25,23 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pandas as pd
 
 from ideal.catalogue import Catalogue
 from ideal.config import Workspace
-from ideal.contract import FILE_COLUMNS, ContractContext
+from ideal.contract import COLUMNS, ContractContext, Kind
 from ideal.cycles import Cycle
-from ideal.readers import RawSubmission, UnreadableFile, read_submission
+from ideal.events import EventValidation, ValidEvent, validate_events
+from ideal.readers import RawSubmission, UnreadableFile, read_submission, sniff_csv, sniff_format
 from ideal.reference import CountryResolver
+from ideal.sqlcheck import SQL_MIN_ROWS, SqlPathUnavailable, drop_staged, validate_large_csv
 from ideal.validation import (
     Issue,
     IssueCounts,
@@ -37,11 +50,17 @@ from ideal.validation import (
     issue,
     validate_submission,
 )
-from ideal.warehouse import replace_where
+from ideal.warehouse import TABLE_BY_NAME, replace_where
 
 logger = logging.getLogger(__name__)
 
 LANGS = ("es", "pt", "en")
+Engine = Literal["auto", "pydantic", "sql"]
+"""Which row engine validates a file: by size (auto), or one of them (for tests, bench)."""
+RAW_TABLES: dict[Kind, str] = {
+    "indicators": "raw_intake__indicator_rows",
+    "events": "raw_intake__event_rows",
+}
 
 
 @dataclass
@@ -111,8 +130,42 @@ def parse_and_validate(
     catalogue: Catalogue,
     resolver: CountryResolver,
     today: dt.date | None = None,
+    *,
+    engine: Engine = "auto",
+    con: duckdb.DuckDBPyConnection | None = None,
+    path: Path | None = None,
 ) -> tuple[RawSubmission | None, ValidationResult]:
-    """Read and validate bytes; an unreadable file gives a result with one finding."""
+    """Read and validate bytes; an unreadable file gives a result with one finding.
+
+    A CSV file of more than ``SQL_MIN_ROWS`` lines (or any CSV with ``engine="sql"``)
+    is checked by the SQL path; one DuckDB cannot read line for line takes the pydantic
+    path. With ``con``, the SQL path leaves the file's rows staged on it for loading
+    (``raw.staged``; ``ideal.sqlcheck.drop_staged`` forgets them); ``path`` is a file
+    holding exactly ``data`` that DuckDB may read instead of a temporary copy.
+    """
+    ctx = ContractContext(
+        catalogue=catalogue,
+        resolver=resolver,
+        cycle_id=cycle.cycle_id,
+        cycle_year=cycle.period_year,
+        today=today or dt.date.today(),
+    )
+    if engine != "pydantic" and _wants_sql(data, engine):
+        try:
+            layout = sniff_csv(data)
+            with _duckdb(con) as c:
+                raw, result = validate_large_csv(
+                    c, data, layout, ctx, cycle.expected_countries, path
+                )
+                if con is None:  # the staged rows die with the private connection
+                    raw.staged = None
+                    if isinstance(result, EventValidation):
+                        result.sql_clean = None
+                return raw, result
+        except UnreadableFile:
+            pass  # the full reader below says what is wrong, as for any file
+        except SqlPathUnavailable as exc:
+            logger.info("pydantic path for this file: %s", exc.reason)
     try:
         raw = read_submission(data)
     except UnreadableFile as exc:
@@ -120,15 +173,33 @@ def parse_and_validate(
             None, [], [issue("unreadable_file", reason=exc.reason, detail=exc.detail)], 0
         )
         return None, result
-    ctx = ContractContext(
-        catalogue=catalogue,
-        resolver=resolver,
-        cycle_id=cycle.cycle_id,
-        cycle_year=cycle.period_year,
-        decimal=raw.decimal,
-        today=today or dt.date.today(),
-    )
+    ctx = dataclasses.replace(ctx, decimal=raw.decimal)
+    if raw.kind == "events":
+        return raw, validate_events(raw, ctx, cycle.expected_countries)
     return raw, validate_submission(raw, ctx, cycle.expected_countries)
+
+
+def _wants_sql(data: bytes, engine: Engine) -> bool:
+    try:
+        if sniff_format(data) != "csv":
+            return False
+    except UnreadableFile:
+        return False
+    return engine == "sql" or data.count(b"\n") > SQL_MIN_ROWS
+
+
+@contextmanager
+def _duckdb(con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    if con is not None:
+        yield con
+        return
+    own = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        yield own
+    finally:
+        own.close()
 
 
 def ingest_file(
@@ -176,19 +247,24 @@ def ingest_file(
             [sha, cycle.cycle_id, name, received_at, len(data), str(archive_path)],
         )
 
-    raw, result = parse_and_validate(data, cycle, catalogue, resolver, today)
-    status: Status = "unreadable" if raw is None else result.status
-    quarantine_path = None
-    if status in ("rejected", "unreadable"):
-        quarantine_path = quarantine(ws, cycle.cycle_id, sha, name, data, result, status)
-
-    con.execute("BEGIN TRANSACTION")
+    raw, result = parse_and_validate(
+        data, cycle, catalogue, resolver, today, con=con, path=archive_path
+    )
     try:
-        _record_outcome(con, sha, cycle, raw, result, status, quarantine_path)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        status: Status = "unreadable" if raw is None else result.status
+        quarantine_path = None
+        if status in ("rejected", "unreadable"):
+            quarantine_path = quarantine(ws, cycle.cycle_id, sha, name, data, result, status)
+
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _record_outcome(con, sha, cycle, raw, result, status, quarantine_path)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        drop_staged(con, raw.staged if raw is not None else None)
     logger.info(
         "%s: %s (%s, %d rows, %d errors, %d warnings)",
         name,
@@ -227,7 +303,7 @@ def _record_outcome(
         "is_current = ? WHERE submission_sha256 = ?",
         [
             status,
-            "indicators" if raw is not None else None,
+            raw.kind if raw is not None else None,
             result.country_iso3,
             result.n_rows,
             result.n_errors,
@@ -240,28 +316,117 @@ def _record_outcome(
     replace_where(
         con, "raw_intake__issues", _issues_frame(sha, result.issues), "submission_sha256 = ?", [sha]
     )
-    if raw is not None and accepted:
-        replace_where(
-            con,
-            "raw_intake__indicator_rows",
-            _raw_rows_frame(sha, raw),
-            "submission_sha256 = ?",
-            [sha],
-        )
-    if not accepted or result.country_iso3 is None:
+    if raw is None or not accepted:
         return
-    # The newest accepted submission of a country supersedes the earlier ones.
+    # Rows carry their key (sha256, source_row): the order they land in does not matter,
+    # and DuckDB inserts faster when it need not keep it.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        _load_rows(con, sha, cycle, raw, result)
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection,
+    sha: str,
+    cycle: Cycle,
+    raw: RawSubmission,
+    result: ValidationResult,
+) -> None:
+    _load_raw_rows(con, sha, raw)
+    if result.country_iso3 is None:
+        return
+    # The newest accepted submission of a country supersedes its earlier ones of the
+    # same kind (an event file does not retire the country's indicator values).
     con.execute(
         "UPDATE raw_intake__submissions SET is_current = false WHERE cycle_id = ? "
-        "AND country_iso3 = ? AND submission_sha256 <> ?",
-        [cycle.cycle_id, result.country_iso3, sha],
+        "AND country_iso3 = ? AND submission_kind = ? AND submission_sha256 <> ?",
+        [cycle.cycle_id, result.country_iso3, raw.kind, sha],
     )
+    if isinstance(result, EventValidation):
+        _load_events(con, sha, cycle, result)
+        return
     replace_where(
         con,
         "core_threat__indicator_values",
         _core_frame(sha, cycle, result),
         "cycle_id = ? AND country_iso3 = ?",
         [cycle.cycle_id, result.country_iso3],
+    )
+
+
+def _load_raw_rows(con: duckdb.DuckDBPyConnection, sha: str, raw: RawSubmission) -> None:
+    """Every cell of every row as received, in one INSERT … SELECT."""
+    table = RAW_TABLES[raw.kind]
+    if raw.staged is None:
+        replace_where(con, table, _raw_rows_frame(sha, raw), "submission_sha256 = ?", [sha])
+        return
+    con.execute(f"DELETE FROM {table} WHERE submission_sha256 = ?", [sha])
+    cells = ", ".join(
+        f"{c} AS {c}_raw" if c in raw.columns else f"CAST(NULL AS VARCHAR) AS {c}_raw"
+        for c in COLUMNS[raw.kind]
+    )
+    con.execute(
+        f"INSERT INTO {table} BY NAME SELECT ? AS submission_sha256, source_row, {cells} "
+        f"FROM {raw.staged}",
+        [sha],
+    )
+
+
+def _load_events(
+    con: duckdb.DuckDBPyConnection, sha: str, cycle: Cycle, result: EventValidation
+) -> None:
+    """The country's events, replacing those of its earlier event submission.
+
+    Rows the SQL path vouched for go straight from the staged file; rows pydantic typed
+    (all of them on the pydantic path) from a registered frame.
+    """
+    table = "core_threat__events"
+    con.execute(
+        f"DELETE FROM {table} WHERE cycle_id = ? AND country_iso3 = ?",
+        [cycle.cycle_id, result.country_iso3],
+    )
+    if result.sql_clean is not None:
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT ? AS cycle_id, country_iso3, event_date, "
+            "admin1, event_type, item, quantity, unit, false AS is_unit_converted, "
+            f"reliability, credibility, ? AS submission_sha256, source_row "
+            f"FROM ({result.sql_clean})",
+            [cycle.cycle_id, sha],
+        )
+    frame = _events_frame(sha, cycle, result.events)
+    if frame.empty:
+        return
+    view = "_incoming_events"
+    con.register(view, frame)
+    try:
+        cols = ", ".join(TABLE_BY_NAME[table].columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def _events_frame(sha: str, cycle: Cycle, events: list[ValidEvent]) -> pd.DataFrame:
+    recs = [e.record for e in events]
+    return pd.DataFrame(
+        {
+            "cycle_id": [cycle.cycle_id] * len(recs),
+            "country_iso3": [r.country for r in recs],
+            "event_date": pd.array([r.date for r in recs], dtype="object"),
+            "admin1": [r.admin1 for r in recs],
+            "event_type": [r.event_type for r in recs],
+            "item": [r.item for r in recs],
+            "quantity": pd.array([r.quantity for r in recs], dtype="float64"),
+            "unit": [r.unit for r in recs],
+            "is_unit_converted": pd.array(
+                [r.reported_unit is not None for r in recs], dtype="bool"
+            ),
+            "reliability": [r.reliability for r in recs],
+            "credibility": pd.array([r.credibility for r in recs], dtype="int8"),
+            "submission_sha256": [sha] * len(recs),
+            "source_row": pd.array([e.source_row for e in events], dtype="int32"),
+        }
     )
 
 
@@ -291,7 +456,7 @@ def _raw_rows_frame(sha: str, raw: RawSubmission) -> pd.DataFrame:
             "source_row": pd.array([r.source_row for r in raw.rows], dtype="Int32"),
         }
     )
-    for c in FILE_COLUMNS:
+    for c in COLUMNS[raw.kind]:
         frame[f"{c}_raw"] = pd.array([text(r.cells.get(c)) for r in raw.rows], dtype="object")
     return frame
 

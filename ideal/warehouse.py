@@ -68,6 +68,11 @@ FIELDS: dict[str, Field] = {
     "credibility_raw": Field("VARCHAR", "credibility cell as received."),
     "trend_raw": Field("VARCHAR", "trend cell as received."),
     "notes_raw": Field("VARCHAR", "notes cell as received."),
+    "date_raw": Field("VARCHAR", "date cell as received."),
+    "admin1_raw": Field("VARCHAR", "admin1 cell as received."),
+    "event_type_raw": Field("VARCHAR", "event_type cell as received."),
+    "item_raw": Field("VARCHAR", "item cell as received."),
+    "quantity_raw": Field("VARCHAR", "quantity cell as received."),
     # issues
     "issue_no": Field("INTEGER", "Sequence number of the issue within its submission."),
     "severity": Field("VARCHAR", "error (blocks the submission) | warning (accepted, shown)."),
@@ -87,7 +92,7 @@ FIELDS: dict[str, Field] = {
     "population": Field("BIGINT", "Total population (World Bank SP.POP.TOTL)."),
     "category_group": Field("VARCHAR", "Broader family of the category (drugs, persons, …)."),
     "indicator_kind": Field("VARCHAR", "quantitative | expert."),
-    "unit": Field("VARCHAR", "Catalogue unit code of the value."),
+    "unit": Field("VARCHAR", "Catalogue unit code of the value or quantity."),
     "direction": Field("TINYINT", "+1: higher is more threat; -1: higher is less threat."),
     "denominator": Field("VARCHAR", "Denominator code (e.g. population) or NULL."),
     "plausible_min": Field("DOUBLE", "Lower end of the plausible range, in unit."),
@@ -97,9 +102,22 @@ FIELDS: dict[str, Field] = {
     "value": Field("DOUBLE", "Annual value in the catalogue unit (converted if needed)."),
     "n_periods": Field("INTEGER", "Number of reported periods combined into the annual value."),
     "is_unit_converted": Field("BOOLEAN", "True if the reported unit was converted."),
-    "reliability": Field("VARCHAR", "Admiralty source reliability A-F (worst of the rows)."),
-    "credibility": Field("TINYINT", "Admiralty information credibility 1-6 (worst of the rows)."),
+    "reliability": Field(
+        "VARCHAR", "Admiralty source reliability A-F (of an annual value: the worst of its rows)."
+    ),
+    "credibility": Field(
+        "TINYINT",
+        "Admiralty information credibility 1-6 (of an annual value: the worst of its rows).",
+    ),
     "trend_reported": Field("VARCHAR", "Perceived trend for expert items: up | stable | down."),
+    # core events
+    "event_date": Field("DATE", "Date of the event (within the cycle's year)."),
+    "admin1": Field("VARCHAR", "First administrative level where the event took place, as sent."),
+    "event_type": Field("VARCHAR", "Event type code from schemas/catalogue.yaml (seizure, ...)."),
+    "item": Field("VARCHAR", "Event item code from schemas/catalogue.yaml (cocaine, ...)."),
+    "quantity": Field(
+        "DOUBLE", "Quantity of the item in the event, in `unit` (converted if needed)."
+    ),
     # scores
     "population_year": Field("INTEGER", "Year of the population figure used as denominator."),
     "denominator_value": Field("DOUBLE", "Denominator value (e.g. population), NULL if none."),
@@ -161,15 +179,20 @@ class Table:
     grain: str
     key: tuple[str, ...]
     columns: tuple[str, ...]
+    # Million-row tables declare their key but build no index for it: an ART index costs
+    # more than the load itself, and the loader makes the key unique by construction.
+    is_key_indexed: bool = True
 
     @property
     def layer(self) -> str:
         return self.name.split("_", 1)[0]
 
     def ddl(self) -> str:
-        cols = [f"    {c} {FIELDS[c].type}" for c in self.columns]
-        not_null = [f"    PRIMARY KEY ({', '.join(self.key)})"]
-        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n" + ",\n".join(cols + not_null) + "\n)"
+        cols = [
+            f"    {c} {FIELDS[c].type}{' NOT NULL' if c in self.key else ''}" for c in self.columns
+        ]
+        key = [f"    PRIMARY KEY ({', '.join(self.key)})"] if self.is_key_indexed else []
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n" + ",\n".join(cols + key) + "\n)"
 
 
 TABLES: tuple[Table, ...] = (
@@ -218,6 +241,27 @@ TABLES: tuple[Table, ...] = (
             "trend_raw",
             "notes_raw",
         ),
+    ),
+    Table(
+        "raw_intake__event_rows",
+        "one row per data row of an accepted event-record submission, every cell as received",
+        ("submission_sha256", "source_row"),
+        (
+            "submission_sha256",
+            "source_row",
+            "country_raw",
+            "date_raw",
+            "admin1_raw",
+            "event_type_raw",
+            "item_raw",
+            "quantity_raw",
+            "unit_raw",
+            "source_raw",
+            "reliability_raw",
+            "credibility_raw",
+            "notes_raw",
+        ),
+        is_key_indexed=False,
     ),
     Table(
         "raw_intake__issues",
@@ -290,6 +334,28 @@ TABLES: tuple[Table, ...] = (
             "submission_sha256",
             "source_rows",
         ),
+    ),
+    Table(
+        "core_threat__events",
+        "one row per event (seizure, incident, identified victim) of a country's current "
+        "accepted event-record submission in a cycle",
+        ("submission_sha256", "source_row"),
+        (
+            "cycle_id",
+            "country_iso3",
+            "event_date",
+            "admin1",
+            "event_type",
+            "item",
+            "quantity",
+            "unit",
+            "is_unit_converted",
+            "reliability",
+            "credibility",
+            "submission_sha256",
+            "source_row",
+        ),
+        is_key_indexed=False,
     ),
     Table(
         "out_threat__indicator_scores",
@@ -492,7 +558,10 @@ def markdown_docs() -> str:
         "",
     ]
     for t in TABLES:
-        lines += [f"## `{t.name}`", "", f"Grain: {t.grain}. Key: `({', '.join(t.key)})`.", ""]
+        key = f"Key: `({', '.join(t.key)})`"
+        if not t.is_key_indexed:
+            key += " (unique by construction; not indexed)"
+        lines += [f"## `{t.name}`", "", f"Grain: {t.grain}. {key}.", ""]
         lines += ["| column | type | description |", "|---|---|---|"]
         lines += [
             f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description.replace('|', '/')} |"

@@ -139,4 +139,4 @@ def test_several_field_errors_are_reported_together() -> None:
 def test_published_json_schema_matches_the_models() -> None:
     for name, schema in json_schemas().items():
         published = json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
-        assert published == schema, f"{name} drifted: run `ideal schema` and commit it"
+        assert published == schema, f"{name} drifted: run `ideal docs` and commit it"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
+import pytest
+
+from ideal import intake
 from ideal.assessment import ensure_cycle, ingest_paths
-from ideal.config import Workspace
+from ideal.config import Workspace, workspace
 from ideal.cycles import Cycle
 from ideal.warehouse import connect
 
@@ -116,3 +120,141 @@ def test_rejected_resubmission_keeps_the_accepted_data(ws: Workspace, tmp_path: 
     assert [o.status for o in outcomes] == ["accepted_with_warnings", "rejected"]
     with connect(ws.warehouse_path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM core_threat__indicator_values").fetchone() == (3,)
+
+
+# -- event records ---------------------------------------------------------------------------
+EVENT_HEADER = (
+    "país;fecha;departamento;tipo de evento;elemento;cantidad;unidad;fuente;fiabilidad;"
+    "credibilidad;notas\n"
+)
+
+
+def events_body(n: int, *, qty: str = "12,5", country: str = "Colombia") -> str:
+    return "".join(
+        f"{country};{1 + k % 28:02d}/03/2025;Nariño;incautación;cocaína;{qty};kg;DIJIN;B;2;\n"
+        for k in range(n)
+    )
+
+
+def write_events(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_bytes((EVENT_HEADER + body).encode("utf-8"))
+    return path
+
+
+def event_counts(ws: Workspace) -> tuple[int, int]:
+    with connect(ws.warehouse_path, read_only=True) as con:
+        raw = con.execute("SELECT count(*) FROM raw_intake__event_rows").fetchone()
+        core = con.execute("SELECT count(*) FROM core_threat__events").fetchone()
+    assert raw is not None and core is not None
+    return raw[0], core[0]
+
+
+@pytest.fixture(params=["pydantic", "sql"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a loading test on both engines (the SQL path for any size of file)."""
+    if request.param == "sql":
+        monkeypatch.setattr(intake, "SQL_MIN_ROWS", 0)
+    return str(request.param)
+
+
+def test_an_event_file_is_loaded(
+    ws: Workspace, tmp_path: Path, engine: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ensure_cycle(ws, CYCLE)
+    caplog.set_level(logging.INFO, logger="ideal.sqlcheck")
+    body = events_body(40) + "Colombia;2025-03-02;Cauca;incautación;cocaína;0,5;t;;A;1;nota\n"
+    [out] = ingest_paths(ws, "2025", [write_events(tmp_path, "COL_eventos.csv", body)])
+    assert ("SQL path" in caplog.text) is (engine == "sql")
+    assert (out.status, out.country_iso3, out.n_rows) == ("accepted_with_warnings", "COL", 41)
+    assert event_counts(ws) == (41, 41)
+    with connect(ws.warehouse_path, read_only=True) as con:
+        keys = con.execute(
+            "SELECT count(DISTINCT (submission_sha256, source_row)) FROM core_threat__events"
+        ).fetchone()
+        assert keys == (41,)
+        kind = con.execute("SELECT submission_kind FROM raw_intake__submissions").fetchone()
+        last = con.execute(
+            "SELECT cycle_id, country_iso3, event_date, admin1, event_type, item, quantity, unit, "
+            "is_unit_converted, reliability, credibility, source_row FROM core_threat__events "
+            "ORDER BY source_row DESC LIMIT 1"
+        ).fetchone()
+        cells = con.execute(
+            "SELECT quantity_raw, unit_raw, source_raw, notes_raw FROM raw_intake__event_rows "
+            "WHERE source_row = 42"
+        ).fetchone()
+    assert kind == ("events",)
+    assert last == (
+        "2025", "COL", dt.date(2025, 3, 2), "Cauca", "seizure", "cocaine", 500.0, "kg", True,
+        "A", 1, 42,
+    )  # fmt: skip
+    assert cells == ("0,5", "t", "", "nota")
+
+
+def test_one_bad_row_rejects_the_file_and_loads_nothing(
+    ws: Workspace, tmp_path: Path, engine: str
+) -> None:
+    ensure_cycle(ws, CYCLE)
+    body = events_body(30) + "Colombia;31/02/2025;Nariño;incautación;cocaína;1;kg;DIJIN;B;2;\n"
+    [out] = ingest_paths(ws, "2025", [write_events(tmp_path, "COL_eventos.csv", body)])
+    assert out.status == "rejected"
+    assert [(i.row, i.rule) for i in out.issues] == [(32, "invalid_date")]
+    assert out.quarantine_path is not None and out.quarantine_path.exists()
+    assert event_counts(ws) == (0, 0)
+
+
+def test_a_corrected_event_file_supersedes_the_earlier_one(
+    ws: Workspace, tmp_path: Path, engine: str
+) -> None:
+    ensure_cycle(ws, CYCLE)
+    v1 = write_events(tmp_path, "COL_v1.csv", events_body(30))
+    v2 = write_events(tmp_path, "COL_v2.csv", events_body(20, qty="7"))
+    indicators = write(tmp_path, "COL.csv", GOOD_COL)
+    ingest_paths(ws, "2025", [indicators, v1, v2])
+    with connect(ws.warehouse_path, read_only=True) as con:
+        subs = con.execute(
+            "SELECT file_name, submission_kind, is_current FROM raw_intake__submissions "
+            "ORDER BY file_name"
+        ).fetchall()
+        core = con.execute(
+            "SELECT count(*), min(quantity), max(quantity) FROM core_threat__events"
+        ).fetchone()
+        raw = con.execute(
+            "SELECT s.file_name, count(*) FROM raw_intake__event_rows r "
+            "JOIN raw_intake__submissions s USING (submission_sha256) GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        values = con.execute("SELECT count(*) FROM core_threat__indicator_values").fetchone()
+    # both event files stay on record; the events are the corrected file's; an event
+    # file does not retire the country's indicator values
+    assert subs == [
+        ("COL.csv", "indicators", True),
+        ("COL_v1.csv", "events", False),
+        ("COL_v2.csv", "events", True),
+    ]
+    assert core == (20, 7.0, 7.0)
+    assert raw == [("COL_v1.csv", 30), ("COL_v2.csv", 20)]
+    assert values == (3,)
+
+
+def test_both_engines_load_the_same_rows(ws: Workspace, tmp_path: Path) -> None:
+    body = events_body(25) + (
+        " Colombia ;2025-3-4;  Nariño ;Incautación ;COCAINA;1.234,50;KG; DIJIN ;b;2; nota \n"
+        "CO;14.03.2025;Chocó;seizure;cocaine;0,5;t;DIJIN;A;1;\n"
+        "Colombia;2025-03-14;Cauca;incidente;secuestro;2;count;;B;2;\n"
+    )
+    tables = {}
+    for engine in ("pydantic", "sql"):
+        home = workspace(tmp_path / engine, tmp_path / engine / "reports").ensure()
+        ensure_cycle(home, CYCLE)
+        with pytest.MonkeyPatch.context() as mp:
+            if engine == "sql":
+                mp.setattr(intake, "SQL_MIN_ROWS", 0)
+            [out] = ingest_paths(home, "2025", [write_events(tmp_path, "COL.csv", body)])
+        assert out.status == "accepted_with_warnings"
+        with connect(home.warehouse_path, read_only=True) as con:
+            tables[engine] = (
+                con.execute("SELECT * FROM raw_intake__event_rows ORDER BY source_row").fetchall(),
+                con.execute("SELECT * FROM core_threat__events ORDER BY source_row").fetchall(),
+                con.execute("SELECT * FROM raw_intake__issues ORDER BY issue_no").fetchall(),
+            )
+    assert tables["sql"] == tables["pydantic"]

@@ -8,7 +8,7 @@ import json
 import openpyxl
 import pytest
 
-from ideal.readers import UnreadableFile, read_submission
+from ideal.readers import UnreadableFile, read_submission, sniff_csv
 
 HEADER_ES = "país;periodo;indicador;valor;unidad;fuente;fiabilidad;credibilidad;tendencia;notas"
 
@@ -128,3 +128,90 @@ def test_files_that_are_not_submissions(data: bytes, reason: str) -> None:
     with pytest.raises(UnreadableFile) as info:
         read_submission(data)
     assert info.value.reason == reason
+
+
+# -- which kind of submission a file is -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        (HEADER_ES, "indicators"),
+        ("country,period,indicator,value,unit,reliability,credibility", "indicators"),
+        (
+            "país;fecha;departamento;tipo de evento;elemento;cantidad;unidad;fuente;"
+            "fiabilidad;credibilidad;notas",
+            "events",
+        ),
+        (
+            "país;data;estado;tipo de evento;item;quantidade;unidade;confiabilidade;credibilidade",
+            "events",
+        ),
+        ("country,date,admin1,event_type,item,quantity,unit,reliability,credibility", "events"),
+        ("country;provincia;tipo;sustancia;cantidad;unidad", "events"),
+        ("country;unit;reliability;credibility", "indicators"),  # shared columns only: a tie
+    ],
+)
+def test_the_header_says_which_kind_a_file_is(header: str, kind: str) -> None:
+    sub = read_submission((header + "\n").encode())
+    assert sub.kind == kind
+    layout = sniff_csv((header + "\n").encode())
+    assert (layout.kind, layout.columns) == (kind, sub.columns)
+
+
+def test_the_other_kinds_columns_are_unknown_here() -> None:
+    text = (
+        "país;fecha;departamento;tipo de evento;elemento;cantidad;unidad;fiabilidad;"
+        "credibilidad;periodo\n"
+        "Colombia;14/03/2025;Nariño;incautación;cocaína;1,5;kg;B;2;2025\n"
+    )
+    sub = read_submission(text.encode())
+    assert sub.kind == "events" and sub.unknown_columns == ["periodo"]
+    assert "period" not in sub.rows[0].cells
+    assert sub.decimal == ","  # guessed from the quantity column
+
+
+def test_an_event_json_file() -> None:
+    doc = {
+        "country": "PER",
+        "rows": [
+            {
+                "fecha": "2025-03-14",
+                "departamento": "Puno",
+                "tipo de evento": "incautación",
+                "elemento": "cocaína",
+                "cantidad": 12.5,
+                "unidad": "kg",
+                "fiabilidad": "B",
+                "credibilidad": 2,
+            }
+        ],
+    }
+    sub = read_submission(json.dumps(doc).encode())
+    assert sub.kind == "events" and sub.missing_columns == []
+    assert sub.rows[0].cells["country"] == "PER" and sub.rows[0].cells["quantity"] == 12.5
+
+
+def test_sniffing_the_head_agrees_with_reading_the_whole_file() -> None:
+    text = (
+        "Ministerio de Defensa – registro;;;\n"
+        "\n"
+        "país;fecha;departamento;tipo de evento;elemento;cantidad;unidad;fuente;fiabilidad;"
+        "credibilidad;notas;comentario\n"
+        "Perú;14/03/2025;Puno;incautación;cocaína;1,5;kg;PNP;B;2;;x\n"
+    )
+    data = text.encode("cp1252")
+    sub, layout = read_submission(data), sniff_csv(data)
+    assert (layout.encoding, layout.delimiter, layout.header_row, layout.kind) == (
+        sub.encoding,
+        sub.delimiter,
+        sub.header_row,
+        sub.kind,
+    )
+    assert layout.columns == sub.columns and layout.unknown_columns == sub.unknown_columns
+    assert layout.positions["notes"] == 10 and layout.width == 12
+
+
+def test_a_short_csv_row_reads_as_empty_cells() -> None:
+    sub = read_submission(
+        b"country,period,indicator,value,unit,reliability,credibility\nCOL,2025\n"
+    )
+    assert sub.rows[0].cells["value"] == ""

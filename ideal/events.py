@@ -1,0 +1,163 @@
+"""Validation of event-record submissions: one seizure, incident or victim per row.
+
+Each row is checked by the pydantic contract (``ideal.contract.EventRecord``), then the
+file as a whole: one country per file, and a country the cycle expects. Row findings
+come from one function, ``check_event_row``, which both engines call: the pydantic path
+here for every row of a small file, and the SQL path of ``ideal.sqlcheck`` for the rows
+its DuckDB query flags in a large one. So both give the same findings, row for row.
+
+Aggregating events into indicator values is not done here (issue 4).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from ideal.catalogue import Catalogue
+from ideal.contract import ContractContext, EventRecord
+from ideal.messages import RULES
+from ideal.readers import Cell, RawSubmission
+from ideal.validation import Issue, ValidationResult, issue
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    source_row: int
+    record: EventRecord
+
+
+@dataclass
+class EventValidation(ValidationResult):
+    """The outcome of validating an event file.
+
+    ``events`` holds the rows pydantic typed: every valid row on the pydantic path, only
+    the valid rows the SQL query flagged on the SQL path. There, ``sql_clean`` is a
+    DuckDB query giving the typed rows the query found clean, on the connection that
+    staged the file (``RawSubmission.staged``).
+    """
+
+    events: list[ValidEvent] = field(default_factory=list)
+    sql_clean: str | None = None
+
+
+def issues_from_error(exc: ValidationError, row_no: int, cells: Mapping[str, Cell]) -> list[Issue]:
+    """One finding per pydantic error, with the cell as the steward sent it."""
+    found: list[Issue] = []
+    for err in exc.errors(include_url=False):
+        ctx = dict(err.get("ctx") or {})
+        kind = err["type"]
+        # cross-field checks raise without a field location: the error names its cell
+        column = str(err["loc"][0]) if err["loc"] else (str(ctx.get("column") or "") or None)
+        if kind in RULES:
+            rule = kind
+        elif kind == "missing":
+            rule = "required"
+        elif kind == "string_too_long":
+            rule = "text_too_long"
+        else:  # a pydantic rule we did not phrase: say which cell rather than lose it
+            logger.warning("unmapped pydantic error %s on %s", kind, column)
+            rule = "required"
+        ctx.pop("value", None)
+        ctx.pop("column", None)
+        cell = cells.get(column) if column else None
+        found.append(issue(rule, row_no, column, cell, **ctx))
+    return found
+
+
+def check_event_row(
+    cells: Mapping[str, Cell], row_no: int, ctx: ContractContext
+) -> tuple[EventRecord | None, list[Issue]]:
+    """The typed event (None if the row has errors) and the row's findings."""
+    try:
+        record = EventRecord.model_validate(cells, context=ctx)
+    except ValidationError as exc:
+        return None, issues_from_error(exc, row_no, cells)
+    return record, event_warnings(row_no, record, cells, ctx.catalogue)
+
+
+def event_warnings(
+    row_no: int, rec: EventRecord, cells: Mapping[str, Cell], catalogue: Catalogue
+) -> list[Issue]:
+    """Findings on a valid event that do not block the file."""
+    item = catalogue.event_item_by_code[rec.item]
+    raw_quantity = cells.get("quantity")
+    out: list[Issue] = []
+    if rec.reported_unit is not None:
+        out.append(
+            issue(
+                "unit_converted",
+                row_no,
+                "unit",
+                raw_quantity,
+                unit=rec.reported_unit,
+                expected=item.unit,
+                converted=rec.quantity,
+            )
+        )
+    low, high = item.plausible
+    if not low <= rec.quantity <= high:
+        out.append(
+            issue(
+                "implausible_value",
+                row_no,
+                "quantity",
+                raw_quantity,
+                indicator=item.code,
+                low=low,
+                high=high,
+            )
+        )
+    if not rec.source:
+        out.append(issue("missing_source", row_no, "source", None))
+    return out
+
+
+def header_issues(raw: RawSubmission) -> list[Issue]:
+    issues = [issue("missing_column", column=c) for c in raw.missing_columns]
+    return issues + [issue("unknown_column", column=c) for c in raw.unknown_columns]
+
+
+def file_issues(
+    countries: Iterable[str], ctx: ContractContext, expected_countries: tuple[str, ...]
+) -> tuple[str | None, list[Issue]]:
+    """The file's country (None unless exactly one) and the findings on the file."""
+    found = sorted(set(countries))
+    if len(found) > 1:
+        return None, [issue("multiple_countries", column="country", countries=", ".join(found))]
+    country = found[0] if found else None
+    if country and expected_countries and country not in expected_countries:
+        return country, [issue("country_not_expected", country=country, cycle=ctx.cycle_id)]
+    return country, []
+
+
+def sort_issues(issues: list[Issue]) -> None:
+    """Findings in the steward's reading order: by row, errors first; file findings last."""
+    issues.sort(key=lambda i: (i.row is None, i.row or 0, i.severity != "error"))
+
+
+def validate_events(
+    raw: RawSubmission, ctx: ContractContext, expected_countries: tuple[str, ...] = ()
+) -> EventValidation:
+    """Check every row of an event file with pydantic (the path for small files)."""
+    issues = header_issues(raw)
+    if raw.missing_columns:
+        return EventValidation(None, [], issues, raw.n_rows)
+    if not raw.rows:
+        issues.append(issue("no_data_rows"))
+        return EventValidation(None, [], issues, 0)
+    events: list[ValidEvent] = []
+    for row in raw.rows:
+        record, found = check_event_row(row.cells, row.source_row, ctx)
+        issues += found
+        if record is not None:
+            events.append(ValidEvent(row.source_row, record))
+    country, more = file_issues((e.record.country for e in events), ctx, expected_countries)
+    issues += more
+    sort_issues(issues)
+    return EventValidation(country, [], issues, raw.n_rows, events=events)
