@@ -24,6 +24,7 @@ import functools
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -101,6 +102,8 @@ class ContractContext:
     cycle_year: int
     decimal: Literal[".", ","] = "."
     today: dt.date = field(default_factory=dt.date.today)
+    # The previous cycle's annual values, country -> indicator -> value (jump checks).
+    previous_values: Mapping[str, Mapping[str, float]] | None = None
 
 
 def _ctx(info: ValidationInfo) -> ContractContext:

@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +134,7 @@ def parse_and_validate(
     engine: Engine = "auto",
     con: duckdb.DuckDBPyConnection | None = None,
     path: Path | None = None,
+    previous: Mapping[str, Mapping[str, float]] | None = None,
 ) -> tuple[RawSubmission | None, ValidationResult]:
     """Read and validate bytes; an unreadable file gives a result with one finding.
 
@@ -149,6 +150,7 @@ def parse_and_validate(
         cycle_id=cycle.cycle_id,
         cycle_year=cycle.period_year,
         today=today or dt.date.today(),
+        previous_values=previous,
     )
     if engine != "pydantic" and _wants_sql(data, engine):
         try:
@@ -177,6 +179,26 @@ def parse_and_validate(
     if raw.kind == "events":
         return raw, validate_events(raw, ctx, cycle.expected_countries)
     return raw, validate_submission(raw, ctx, cycle.expected_countries)
+
+
+def previous_cycle_values(
+    con: duckdb.DuckDBPyConnection, cycle: Cycle
+) -> dict[str, dict[str, float]]:
+    """The latest earlier cycle's current annual values, country -> indicator -> value."""
+    rows = con.execute(
+        "WITH prev AS (SELECT c.cycle_id FROM core_cycle__cycles c "
+        "WHERE c.period_year < ? AND EXISTS (SELECT 1 FROM core_threat__indicator_values v "
+        "WHERE v.cycle_id = c.cycle_id) ORDER BY c.period_year DESC LIMIT 1) "
+        "SELECT v.country_iso3, v.indicator_code, v.value "
+        "FROM core_threat__indicator_values v JOIN raw_intake__submissions s "
+        "USING (submission_sha256) WHERE v.cycle_id = (SELECT cycle_id FROM prev) "
+        "AND s.is_current AND v.value IS NOT NULL",
+        [cycle.period_year],
+    ).fetchall()
+    out: dict[str, dict[str, float]] = {}
+    for country, indicator, value in rows:
+        out.setdefault(country, {})[indicator] = float(value)
+    return out
 
 
 def _wants_sql(data: bytes, engine: Engine) -> bool:
@@ -248,7 +270,14 @@ def ingest_file(
         )
 
     raw, result = parse_and_validate(
-        data, cycle, catalogue, resolver, today, con=con, path=archive_path
+        data,
+        cycle,
+        catalogue,
+        resolver,
+        today,
+        con=con,
+        path=archive_path,
+        previous=previous_cycle_values(con, cycle),
     )
     try:
         status: Status = "unreadable" if raw is None else result.status

@@ -906,6 +906,8 @@ def _validate_indicators(
     country = next(iter(found_countries)) if len(found_countries) == 1 else None
     annual = v._annual_values(valid, issues, ctx.catalogue)
     if valid:
-        issues += v._table_issues(valid, annual, ctx, expected_countries, country, None, None)
+        issues += v._table_issues(
+            valid, annual, ctx, expected_countries, country, ctx.previous_values, None
+        )
     sort_issues(issues)
     return ValidationResult(country, valid, issues, raw.n_rows, annual)

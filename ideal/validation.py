@@ -202,6 +202,8 @@ def validate_submission(
     country = next(iter(countries)) if len(countries) == 1 else None
     annual = _annual_values(valid, issues, ctx.catalogue)
     if valid:
+        if previous is None:
+            previous = ctx.previous_values
         issues += _table_issues(
             valid, annual, ctx, expected_countries, country, previous, expected_indicators
         )

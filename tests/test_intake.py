@@ -258,3 +258,15 @@ def test_both_engines_load_the_same_rows(ws: Workspace, tmp_path: Path) -> None:
                 con.execute("SELECT * FROM raw_intake__issues ORDER BY issue_no").fetchall(),
             )
     assert tables["sql"] == tables["pydantic"]
+
+
+def test_a_jump_against_the_previous_cycle_is_a_warning(ws: Workspace, tmp_path: Path) -> None:
+    ensure_cycle(ws, Cycle("2024", 2024, dt.date(2025, 3, 31), ("COL", "PER")))
+    ensure_cycle(ws, CYCLE)
+    earlier = GOOD_COL.replace("2025", "2024").replace("650000", "100000")
+    ingest_paths(ws, "2024", [write(tmp_path, "COL_2024.csv", earlier)])
+    second = write(tmp_path, "COL_2025.csv", GOOD_COL)  # 650,000 kg: 6.5 times 2024
+    [out] = ingest_paths(ws, "2025", [second])
+    jumps = [i for i in out.issues if i.rule == "value_jump"]
+    assert [(i.severity, i.row, i.column) for i in jumps] == [("warning", 2, "value")]
+    assert out.status == "accepted_with_warnings"
