@@ -12,10 +12,10 @@ import re
 import unicodedata
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ideal.config import CATALOGUE_PATH
 
@@ -28,6 +28,16 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[\s_]+", " ", plain).strip().lower()
+
+
+def _ordered(v: tuple[float, float]) -> tuple[float, float]:
+    if v[0] > v[1]:
+        raise ValueError(f"plausible range {v} has min > max")
+    return v
+
+
+PlausibleRange = Annotated[tuple[float, float], AfterValidator(_ordered)]
+"""[min, max] of a plausible value; min must not exceed max."""
 
 
 class Names(BaseModel):
@@ -73,16 +83,9 @@ class Indicator(BaseModel):
     unit: str
     direction: Literal[1, -1]
     denominator: str | None
-    plausible: tuple[float, float]
+    plausible: PlausibleRange
     period_aggregation: Literal["sum", "mean"]
     name: Names
-
-    @field_validator("plausible")
-    @classmethod
-    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if v[0] > v[1]:
-            raise ValueError(f"plausible range {v} has min > max")
-        return v
 
 
 class EventItem(BaseModel):
@@ -92,15 +95,8 @@ class EventItem(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     category: str
     unit: str
-    plausible: tuple[float, float]
+    plausible: PlausibleRange
     name: Names
-
-    @field_validator("plausible")
-    @classmethod
-    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if v[0] > v[1]:
-            raise ValueError(f"plausible range {v} has min > max")
-        return v
 
 
 class EventType(BaseModel):

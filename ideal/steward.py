@@ -29,7 +29,7 @@ from ideal.catalogue import LANGS, Lang
 from ideal.contract import column_headers
 from ideal.messages import LABELS, label
 from ideal.reference import UnknownCountryError, country_name
-from ideal.validation import Issue, Status, ValidationResult
+from ideal.validation import Issue, IssueCounts, Status, ValidationResult
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class ReportIssue:
 
 
 @dataclass(frozen=True)
-class StewardReport:
+class StewardReport(IssueCounts):
     """The outcome of checking one file, ready to print, serialise or render."""
 
     file: str  # as given on the command line
@@ -83,14 +83,6 @@ class StewardReport:
     lang: Lang
     checked_at: dt.datetime
     issues: tuple[ReportIssue, ...]
-
-    @property
-    def n_errors(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "error")
-
-    @property
-    def n_warnings(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "warning")
 
     @property
     def country_label(self) -> str | None:

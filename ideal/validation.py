@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -82,10 +82,15 @@ class AnnualValue:
     source_rows: tuple[int, ...]
 
 
+class _Graded(Protocol):
+    @property
+    def severity(self) -> str: ...
+
+
 class IssueCounts:
     """Counts of blocking and non-blocking findings, for anything holding ``issues``."""
 
-    issues: list[Issue]
+    issues: Sequence[_Graded]
 
     @property
     def n_errors(self) -> int:
