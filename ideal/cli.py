@@ -9,14 +9,13 @@ for Prefect are in place.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -25,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ideal.cli_common import err_console, exits_cleanly
 from ideal.cli_index import index_app
 from ideal.cli_report import report
 from ideal.config import DEMO_DIR, Workspace, workspace
@@ -50,11 +50,8 @@ app.add_typer(index_app, name="index")
 app.command("report")(report)
 
 console = Console()
-err_console = Console(stderr=True)
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 HomeOpt = Annotated[
     Path | None,
@@ -67,30 +64,9 @@ ReportsOpt = Annotated[
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show progress logs.")]
 
 
-def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn errors a user can cause into a clear message and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except (
-            CycleError,
-            TemplateError,
-            WarehouseError,
-            FileNotFoundError,
-            PermissionError,
-        ) as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(2) from None
-        except OSError as exc:  # disk full, read-only folder, ...
-            err_console.print(
-                f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}"
-                "\nCheck that the workspace folder is writable and has space."
-            )
-            raise typer.Exit(2) from None
-
-    return wrapper
+user_errors = exits_cleanly(
+    CycleError, TemplateError, WarehouseError, FileNotFoundError, PermissionError
+)
 
 
 def _setup(home: Path | None, reports: Path | None, verbose: bool) -> Workspace:

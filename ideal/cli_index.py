@@ -9,12 +9,10 @@ with ``python -m ideal.cli_index --help``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -22,6 +20,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from ideal.cli_common import exits_cleanly
 from ideal.scoring.engine import HierarchyError, derive_goalposts, validate_meta
 from ideal.scoring.spec import (
     MethodFileError,
@@ -39,11 +38,8 @@ index_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err_console = Console(stderr=True)
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 DataOpt = Annotated[
     Path, typer.Option("--data", help="iData CSV: uCode plus indicator (and denominator) columns.")
@@ -62,24 +58,7 @@ TimeOpt = Annotated[
 ]
 
 
-def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Mistakes in the inputs end with one line on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except (MethodFileError, HierarchyError, ValueError, FileNotFoundError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except OSError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}",
-                highlight=False,
-            )
-            raise typer.Exit(2) from None
-
-    return wrapper
+user_errors = exits_cleanly(MethodFileError, HierarchyError, ValueError, FileNotFoundError)
 
 
 def _inputs(
