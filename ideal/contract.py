@@ -441,7 +441,22 @@ class IndicatorRecord(BaseModel):
                 self.reported_value, self.value = value, value * factor
             if self.censored_bound is not None:
                 self.censored_bound *= factor
+        check_hard_limit(self.value, ind.plausible[1], _text(value))
         return self
+
+
+HARD_LIMIT_FACTOR = 1000.0
+"""A value beyond this many times the top of its plausible range cannot be a real figure
+(a typo of several digits, 1e308): an error, where merely implausible is a warning."""
+
+
+def check_hard_limit(value: float | None, plausible_max: float, text: str) -> None:
+    """Raise the ``beyond_hard_limit`` finding for an impossible value (catalogue unit)."""
+    limit = plausible_max * HARD_LIMIT_FACTOR
+    if value is not None and plausible_max > 0 and value > limit:
+        raise PydanticCustomError(
+            "beyond_hard_limit", "impossible", {"value": text, "limit": limit}
+        )
 
 
 def quarter_end(year: int, quarter: int) -> dt.date:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from ideal.catalogue import Catalogue
-from ideal.contract import ContractContext, EventRecord
+from ideal.contract import HARD_LIMIT_FACTOR, ContractContext, EventRecord
 from ideal.messages import RULES
 from ideal.readers import Cell, RawSubmission
 from ideal.validation import Issue, ValidationResult, issue
@@ -101,7 +101,17 @@ def event_warnings(
             )
         )
     low, high = item.plausible
-    if not low <= rec.quantity <= high:
+    if high > 0 and rec.quantity > high * HARD_LIMIT_FACTOR:
+        out.append(
+            issue(
+                "beyond_hard_limit",
+                row_no,
+                "quantity",
+                raw_quantity,
+                limit=high * HARD_LIMIT_FACTOR,
+            )
+        )
+    elif not low <= rec.quantity <= high:
         out.append(
             issue(
                 "implausible_value",

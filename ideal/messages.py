@@ -183,6 +183,15 @@ RULES: dict[str, Rule] = {
         "Escreva um número real, ou «n/d» se não houver.",
         "Write a real figure, or 'n/d' if it is not available.",
     ),
+    "beyond_hard_limit": _r(
+        "error",
+        "El valor {value} supera {limit}, el máximo posible para este indicador.",
+        "O valor {value} excede {limit}, o máximo possível para este indicador.",
+        "The value {value} exceeds {limit}, the most this indicator can be.",
+        "Revise la cifra: parece tener dígitos de más o estar en otra unidad.",
+        "Revise o número: parece ter dígitos a mais ou estar em outra unidade.",
+        "Check the figure: it looks like extra digits or another unit.",
+    ),
     "out_of_scale": _r(
         "error",
         "La valoración {value} está fuera de la escala {low}–{high}.",

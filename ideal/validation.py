@@ -134,6 +134,7 @@ _MODEL_RULE_COLUMNS = {
     "negative_value": "value",
     "not_finite": "value",
     "out_of_scale": "value",
+    "beyond_hard_limit": "value",
     "incompatible_unit": "unit",
     "required": "value",
     "not_a_number": "value",
