@@ -19,7 +19,15 @@ import pandas as pd
 from ideal import __version__
 from ideal.catalogue import LANGS, Catalogue, load_catalogue
 from ideal.config import Workspace
-from ideal.cycles import Cycle, get_cycle, open_cycle, previous_cycle
+from ideal.cycles import (
+    Cycle,
+    CycleError,
+    check_scorable,
+    get_cycle,
+    open_cycle,
+    previous_cycle,
+    record_scoring,
+)
 from ideal.intake import IngestOutcome, clear_from_inbox, ingest_file, pickup_inbox
 from ideal.reference import default_resolver, load_countries, load_population
 from ideal.scoring.methodology import Methodology, load_methodology
@@ -75,6 +83,35 @@ def ensure_cycle(ws: Workspace, cycle: Cycle) -> Cycle:
         return open_cycle(con, cycle)
 
 
+def load_cycle(ws: Workspace, cycle_id: str) -> Cycle:
+    """The cycle's record (raises CycleError, with the known cycles, if there is none)."""
+    with connect(ws.warehouse_path) as con:
+        return get_cycle(con, cycle_id)
+
+
+def open_cycles(ws: Workspace) -> list[Cycle]:
+    """Cycles still taking submissions (status 'open'), oldest reporting year first."""
+    with connect(ws.warehouse_path) as con:
+        ids = con.execute(
+            "SELECT cycle_id FROM core_cycle__cycles WHERE cycle_status = 'open' "
+            "ORDER BY period_year, cycle_id"
+        ).fetchall()
+        return [get_cycle(con, r[0]) for r in ids]
+
+
+def missing_countries(ws: Workspace, cycle_id: str) -> list[str]:
+    """Expected countries with no accepted indicator submission in force for the cycle."""
+    with connect(ws.warehouse_path) as con:
+        cycle = get_cycle(con, cycle_id)
+        rows = con.execute(
+            "SELECT DISTINCT country_iso3 FROM raw_intake__submissions WHERE cycle_id = ? "
+            "AND is_current AND coalesce(submission_kind, 'indicators') = 'indicators'",
+            [cycle_id],
+        ).fetchall()
+    have = {r[0] for r in rows}
+    return [c for c in cycle.expected_countries if c not in have]
+
+
 def ingest_paths(
     ws: Workspace, cycle_id: str, paths: list[Path], *, remove_from_inbox: bool = False
 ) -> list[IngestOutcome]:
@@ -83,6 +120,11 @@ def ingest_paths(
     outcomes = []
     with connect(ws.warehouse_path) as con:
         cycle = get_cycle(con, cycle_id)
+        if paths and cycle.status != "open":
+            raise CycleError(
+                f"Cycle {cycle_id} is {cycle.status}: it accepts no more submissions. "
+                "Ask the secretariat to open a new cycle or a revision."
+            )
         for path in paths:
             outcome = ingest_file(con, ws, path, cycle, catalogue, resolver)
             if remove_from_inbox:
@@ -111,12 +153,20 @@ def score(
     cycle_id: str,
     methodology_path: Path | None = None,
     flow_run_id: str | None = None,
+    *,
+    new_revision: bool = False,
+    reason: str | None = None,
 ) -> ScoreSummary:
-    """Score a cycle from its current accepted values; replaces its out_ tables."""
+    """Score a cycle from its current accepted values; replaces its out_ tables.
+
+    A published cycle's scores are frozen: scoring it raises CycleError unless
+    ``new_revision`` (the published revision stays in the ``…_published`` tables).
+    """
     catalogue = load_catalogue()
     method, method_sha = load_methodology(methodology_path)
     with connect(ws.warehouse_path) as con:
         cycle = get_cycle(con, cycle_id)
+        check_scorable(con, cycle, new_revision)  # before any work
         sync_reference(con, catalogue)
         values = _current_values(con, cycle_id)
         population = con.execute(
@@ -165,6 +215,15 @@ def score(
         )
         con.execute("BEGIN TRANSACTION")
         try:
+            record_scoring(
+                con,
+                cycle_id,
+                new_revision=new_revision,
+                reason=reason,
+                methodology_sha256=method_sha,
+                n_inputs=len(inputs),
+                flow_run_id=flow_run_id,
+            )
             where = "cycle_id = ?"
             replace_where(
                 con, "out_threat__indicator_scores", scores.indicator_scores, where, [cycle_id]
@@ -230,11 +289,18 @@ def _country_groups(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, st
 
 
 def _current_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFrame:
+    # Reported values, else values aggregated from events (ideal.aggregation).
     return con.execute(
-        "SELECT v.* FROM core_threat__indicator_values v JOIN raw_intake__submissions s "
-        "USING (submission_sha256) WHERE v.cycle_id = ? AND s.is_current",
+        "SELECT * EXCLUDE (value_origin, n_events) FROM core_threat__scoring_values "
+        "WHERE cycle_id = ? ORDER BY country_iso3, indicator_code",
         [cycle_id],
     ).df()
+
+
+def scoring_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str) -> tuple[str, ...]:
+    """sha256 of the submissions scoring would use now, as its manifest lists them."""
+    values = _current_values(con, cycle_id)
+    return tuple(sorted(set(values["submission_sha256"].dropna())))
 
 
 def render_reports(ws: Workspace, cycle_id: str, langs: tuple[str, ...] = LANGS) -> list[Path]:

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ideal import cli_warehouse as wh
 from ideal.cli_common import err_console, exits_cleanly
 from ideal.cli_index import index_app
 from ideal.cli_report import report
@@ -48,6 +49,14 @@ cycle_app = typer.Typer(
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(index_app, name="index")
 app.command("report")(report)
+cycle_app.command("close")(wh.cycle_close)
+cycle_app.command("publish")(wh.cycle_publish)
+cycle_app.command("revise")(wh.cycle_revise)
+cycle_app.command("status")(wh.cycle_status)
+app.command("explain")(wh.explain)
+app.command("export")(wh.export)
+app.command("backup")(wh.backup)
+app.command("restore")(wh.restore)
 
 console = Console()
 logger = logging.getLogger(__name__)
@@ -247,48 +256,6 @@ def cycle_open(
         f"Cycle {opened.cycle_id} is {opened.status}: year {opened.period_year}, "
         f"deadline {opened.deadline}, {len(opened.expected_countries)} countries."
     )
-
-
-@cycle_app.command("status")
-@user_errors
-def cycle_status(
-    cycle_id: Annotated[str, typer.Argument(help="Cycle id.")], home: HomeOpt = None
-) -> None:
-    """Per expected country: submitted, accepted, rejected or missing."""
-    ws = _setup(home, None, False)
-    from ideal.cycles import get_cycle
-    from ideal.warehouse import connect
-
-    with connect(ws.warehouse_path, read_only=True) as con:
-        cycle = get_cycle(con, cycle_id)
-        rows = con.execute(
-            "SELECT country_iso3, count(*), count(*) FILTER (WHERE submission_status LIKE "
-            "'accepted%'), count(*) FILTER (WHERE submission_status IN ('rejected', "
-            "'unreadable')), max(received_at), bool_or(is_current) "
-            "FROM raw_intake__submissions WHERE cycle_id = ? GROUP BY country_iso3",
-            [cycle_id],
-        ).fetchall()
-    by_country = {r[0]: r for r in rows}
-    table = Table(
-        title=f"Cycle {cycle.cycle_id} ({cycle.status}), deadline {cycle.deadline}",
-        title_justify="left",
-    )
-    for col in ("country", "state", "submitted", "accepted", "rejected", "last received"):
-        table.add_column(col)
-    for code in cycle.expected_countries:
-        r = by_country.get(code)
-        if r is None:
-            table.add_row(code, "[red]missing[/]", "0", "0", "0", "–")
-            continue
-        state = "[green]accepted[/]" if r[5] else "[red]rejected[/]"
-        table.add_row(code, state, str(r[1]), str(r[2]), str(r[3]), f"{r[4]:%Y-%m-%d %H:%M}")
-    console.print(table)
-    unattributed = by_country.get(None)
-    if unattributed:
-        console.print(
-            f"{unattributed[1]} file(s) could not be attributed to a country "
-            "(unreadable or mixed countries)."
-        )
 
 
 # -- intake -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from ideal import audit
 from ideal.catalogue import Catalogue
 from ideal.config import Workspace
 from ideal.contract import COLUMNS, ContractContext, Kind
@@ -287,6 +288,18 @@ def ingest_file(
 
         con.execute("BEGIN TRANSACTION")
         try:
+            # audit first: it sees which submissions this one supersedes
+            audit.record_ingest(
+                con,
+                sha=sha,
+                cycle_id=cycle.cycle_id,
+                status=status,
+                country_iso3=result.country_iso3,
+                kind=raw.kind if raw is not None else None,
+                n_rows=result.n_rows,
+                n_errors=result.n_errors,
+                n_warnings=result.n_warnings,
+            )
             _record_outcome(con, sha, cycle, raw, result, status, quarantine_path)
             con.execute("COMMIT")
         except BaseException:

@@ -9,6 +9,7 @@ and docs/warehouse.md are generated from these definitions.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Bump with every change to a table; ``ideal.migrations`` upgrades older warehouses."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,36 @@ FIELDS: dict[str, Field] = {
     "methodology_version": Field("VARCHAR", "Version of the methodology file."),
     "input_sha256s": Field("VARCHAR[]", "sha256 of every submission the run used."),
     "flow_run_id": Field("VARCHAR", "Prefect flow run id, if run under Prefect."),
+    # cycle revisions (ideal.cycles)
+    "revision": Field("INTEGER", "Revision of a cycle's scores (1, then +1 per re-scoring)."),
+    "started_at": Field("TIMESTAMP", "When the revision was started (UTC)."),
+    "is_published": Field("BOOLEAN", "True once the revision is published (frozen)."),
+    "published_at": Field("TIMESTAMP", "When the revision was published (UTC)."),
+    "reason": Field("VARCHAR", "Why a new revision of a published cycle was scored."),
+    # audit log (ideal.audit)
+    "action_no": Field("BIGINT", "Sequence number of the action in the audit log (1, 2, ...)."),
+    "acted_at": Field("TIMESTAMP", "When the action was recorded (UTC)."),
+    "actor": Field("VARCHAR", "Who acted: the operating-system user, and host."),
+    "action": Field(
+        "VARCHAR",
+        "open | close | score | publish | ingest | reject | supersede | restore | migrate.",
+    ),
+    "details_json": Field("VARCHAR", "JSON details of the action (status, counts, ...)."),
+    # views: event aggregation, reconciliation, lineage (ideal.aggregation, ideal.lineage)
+    "value_origin": Field(
+        "VARCHAR", "reported (the country's indicator file) | events (aggregated from events)."
+    ),
+    "n_events": Field("BIGINT", "Number of event records an aggregated value was built from."),
+    "reported_value": Field("DOUBLE", "Value the country reported directly, in unit."),
+    "aggregated_value": Field("DOUBLE", "Same indicator aggregated from the country's events."),
+    "difference": Field("DOUBLE", "aggregated_value - reported_value."),
+    "allowed_difference": Field(
+        "DOUBLE", "Largest |difference| accepted (tolerance of schemas/aggregation_rules.yaml)."
+    ),
+    "is_mismatch": Field("BOOLEAN", "True when |difference| exceeds allowed_difference."),
+    "is_value_unchanged": Field(
+        "BOOLEAN", "True when the scored value still equals the warehouse's current value."
+    ),
 }
 
 
@@ -182,6 +214,8 @@ class Table:
     # Million-row tables declare their key but build no index for it: an ART index costs
     # more than the load itself, and the loader makes the key unique by construction.
     is_key_indexed: bool = True
+    # Append-only tables (the audit log) have no update or delete path in ideal.
+    is_append_only: bool = False
 
     @property
     def layer(self) -> str:
@@ -478,7 +512,148 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+TABLES += (
+    Table(
+        "core_cycle__revisions",
+        "one row per cycle and revision of its scores; the live out_ tables hold the latest",
+        ("cycle_id", "revision"),
+        ("cycle_id", "revision", "started_at", "is_published", "published_at", "reason"),
+    ),
+    Table(
+        "core_audit__actions",
+        "one row per action on the warehouse (append-only): who did what, when, to what",
+        ("action_no",),
+        (
+            "action_no",
+            "acted_at",
+            "actor",
+            "flow_run_id",
+            "action",
+            "cycle_id",
+            "revision",
+            "country_iso3",
+            "submission_sha256",
+            "details_json",
+        ),
+        is_append_only=True,
+    ),
+)
+
+
+def published_table(live: Table) -> Table:
+    """The frozen copy of an out_ table: its rows per published revision (ideal.cycles)."""
+    rest = tuple(c for c in live.columns if c != "cycle_id")
+    return Table(
+        f"{live.name}_published",
+        f"{live.grain}, as published: one copy per published revision",
+        ("cycle_id", "revision", *(k for k in live.key if k != "cycle_id")),
+        ("cycle_id", "revision", *rest),
+    )
+
+
+# Every out_ table gets its frozen copy, so a table added later is covered too.
+TABLES += tuple(published_table(t) for t in TABLES if t.layer == "out")
+
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+@dataclass(frozen=True)
+class View:
+    """A SQL view: its SQL lives in the module named by ``source``; its columns in FIELDS."""
+
+    name: str
+    grain: str
+    columns: tuple[str, ...]
+    source: str
+
+
+VIEWS: tuple[View, ...] = (
+    View(
+        "core_threat__event_indicator_values",
+        "one row per cycle, country and indicator aggregated from the country's current "
+        "event records (rules: schemas/aggregation_rules.yaml)",
+        (
+            "cycle_id",
+            "country_iso3",
+            "indicator_code",
+            "value",
+            "unit",
+            "n_events",
+            "is_unit_converted",
+            "reliability",
+            "credibility",
+            "submission_sha256",
+        ),
+        "ideal.aggregation",
+    ),
+    View(
+        "core_threat__scoring_values",
+        "one row per cycle, country and indicator that scoring reads: the value reported "
+        "in the country's current indicator file, else the one aggregated from its events",
+        (
+            "cycle_id",
+            "country_iso3",
+            "indicator_code",
+            "value",
+            "unit",
+            "n_periods",
+            "is_unit_converted",
+            "reliability",
+            "credibility",
+            "trend_reported",
+            "submission_sha256",
+            "source_rows",
+            "value_origin",
+            "n_events",
+        ),
+        "ideal.aggregation",
+    ),
+    View(
+        "core_threat__reconciliation",
+        "one row per cycle, country and indicator both reported directly and aggregated "
+        "from events: the difference and whether it exceeds the rules' tolerance",
+        (
+            "cycle_id",
+            "country_iso3",
+            "indicator_code",
+            "reported_value",
+            "aggregated_value",
+            "n_events",
+            "difference",
+            "allowed_difference",
+            "is_mismatch",
+        ),
+        "ideal.aggregation",
+    ),
+    View(
+        "out_threat__lineage",
+        "one row per cycle, country and indicator scored: the category score it feeds, its "
+        "rate, normalised value and weight, and the submission (file, sha256, rows) it came from",
+        (
+            "cycle_id",
+            "country_iso3",
+            "category_code",
+            "score_0_100",
+            "rank_in_category",
+            "indicator_code",
+            "value",
+            "unit",
+            "denominator_value",
+            "rate",
+            "normalised_0_100",
+            "weight",
+            "value_origin",
+            "submission_sha256",
+            "file_name",
+            "received_at",
+            "source_rows",
+            "n_events",
+            "is_value_unchanged",
+            "methodology_sha256",
+        ),
+        "ideal.lineage",
+    ),
+)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -497,29 +672,78 @@ class WarehouseError(RuntimeError):
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating it and its tables when writable) and close it after."""
+    """Open the warehouse and close it after.
+
+    A writable open holds the cross-process writer lock (``ideal.locking``) until it
+    closes, creates what is missing and upgrades an older schema (``ideal.migrations``).
+    A read-only open waits a bounded time for a writer in another process. A warehouse
+    made by a newer ideal is refused. Storage failures (disk full, read-only folder)
+    become a WarehouseError saying so; DuckDB has rolled back the failed transaction.
+    """
+    from ideal import locking, migrations  # late: both import this module
+
     if read_only and not path.exists():
         raise WarehouseError(
             f"No warehouse at {path}. Run an ingest or `ideal demo` first, or set IDEAL_HOME."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if read_only:
+        con = _open(path, True, time.monotonic() + locking.read_wait())
+        try:
+            try:
+                migrations.prepare(con, path, read_only=True)
+            except migrations.NeedsUpgrade:
+                con.close()
+                with connect(path):  # upgrade once, under the writer lock
+                    pass
+                con = _open(path, True, time.monotonic() + locking.read_wait())
+                migrations.prepare(con, path, read_only=True)
+            yield con
+        finally:
+            con.close()
+        return
     try:
-        con = duckdb.connect(
-            str(path),
-            read_only=read_only,
-            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
-        )
-    except duckdb.IOException as exc:
-        raise WarehouseError(
-            f"Cannot open the warehouse {path}: {exc}. If another ideal process is writing, "
-            "wait for it to finish and try again."
-        ) from exc
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(_storage_message(path, exc)) from exc
+    with locking.writer_lock(path) as deadline:
+        con = _open(path, False, deadline)
+        try:
+            migrations.prepare(con, path, read_only=False)
+            yield con
+        except (duckdb.IOException, duckdb.FatalException) as exc:
+            raise WarehouseError(_storage_message(path, exc)) from exc
+        finally:
+            con.close()
+
+
+def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+    from ideal import locking
+
     try:
-        if not read_only:
-            create_schema(con)
-        yield con
-    finally:
-        con.close()
+        return locking.open_duckdb(path, read_only, deadline)
+    except WarehouseError:
+        raise
+    except (duckdb.IOException, OSError) as exc:
+        raise WarehouseError(_storage_message(path, exc)) from exc
+    except duckdb.Error as exc:  # not a DuckDB file, or a damaged one
+        raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
+
+
+_STORAGE_CAUSES = ("No space left on device", "Read-only file system", "Permission denied")
+
+
+def _storage_message(path: Path, exc: BaseException) -> str:
+    """One line: what failed, and that the step can simply be run again."""
+    text = " ".join(str(exc).split())  # DuckDB's messages span lines
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename or path.parent}"
+    else:
+        text = next((c for c in _STORAGE_CAUSES if c in text), text[:200])
+    return (
+        f"Cannot write the warehouse {path} ({text}). Check that IDEAL_HOME "
+        f"({path.parent}) is a writable folder with free space. The failed step was not "
+        "recorded, nothing is half-written: run it again once that is fixed."
+    )
 
 
 def replace_where(
@@ -534,6 +758,8 @@ def replace_where(
     Runs inside the caller's transaction, if any. Returns the number of rows inserted.
     """
     spec = TABLE_BY_NAME[table]
+    if spec.is_append_only:
+        raise ValueError(f"{table} is append-only: add rows with ideal.audit.record")
     missing = [c for c in spec.columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: frame lacks columns {missing}")
@@ -556,11 +782,15 @@ def markdown_docs() -> str:
         "",
         "Generated from `ideal/warehouse.py`; do not edit by hand.",
         "",
+        *DOCS_INTRO.strip().splitlines(),
+        "",
     ]
     for t in TABLES:
         key = f"Key: `({', '.join(t.key)})`"
         if not t.is_key_indexed:
             key += " (unique by construction; not indexed)"
+        if t.is_append_only:
+            key += " Append-only: ideal never updates or deletes its rows"
         lines += [f"## `{t.name}`", "", f"Grain: {t.grain}. {key}.", ""]
         lines += ["| column | type | description |", "|---|---|---|"]
         lines += [
@@ -568,4 +798,37 @@ def markdown_docs() -> str:
             for c in t.columns
         ]
         lines.append("")
+    lines += ["# Views", ""]
+    for v in VIEWS:
+        lines += [f"## `{v.name}` (view)", "", f"Grain: {v.grain}. SQL: `{v.source}`.", ""]
+        lines += ["| column | type | description |", "|---|---|---|"]
+        lines += [
+            f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description.replace('|', '/')} |"
+            for c in v.columns
+        ]
+        lines.append("")
     return "\n".join(lines)
+
+
+DOCS_INTRO = """
+Layers: `raw_` holds every row as received (with its submission's sha256 and the row
+number the steward sees), `core_` the typed and harmonised records, `out_` what scoring
+concluded. Names are `{layer}_{domain}__{name}`; every column is defined once, and each
+table's key is a PRIMARY KEY unless marked otherwise. `meta__schema` records the schema
+version (`ideal.migrations` upgrades an older warehouse when it is opened for writing and
+refuses one made by a newer ideal).
+
+Cycles and revisions: a cycle is `open`, `closed` or `published`. The live `out_` tables
+hold each cycle's current revision of its scores. Publishing copies them, in the same
+transaction, to their `…_published` twins (same columns plus `revision`); a published
+cycle is scored again only as a new revision, and earlier published revisions stay.
+`core_audit__actions` logs who did what and when (append-only).
+
+Event records are aggregated to indicators by the views below, from the rules in
+`schemas/aggregation_rules.yaml`; `out_threat__lineage` traces every score to its files.
+
+One process writes at a time (lock file `warehouse.duckdb.lock` beside the warehouse);
+while it writes, DuckDB lets no other process open the file. To query during long loads,
+restore a copy made with `ideal backup DIR` (`ideal restore DIR --home COPY`), or export a
+cycle with `ideal export --cycle ID --format parquet DIR`.
+"""
