@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: demo test lint bench install docs clean
+.PHONY: demo test lint bench install docs clean serve serve-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# A local Prefect server on 127.0.0.1 with ideal's deployments and a process worker;
+# state and logs under $(IDEAL_HOME)/prefect-server (default var/), PIDs in pids.json.
+serve: $(STAMP)
+	$(BIN)/python -m pipelines.serve start
+
+serve-stop:
+	$(BIN)/python -m pipelines.serve stop
 
 docs: $(STAMP)
 	$(BIN)/ideal docs
