@@ -27,6 +27,7 @@ per-unit maths is numpy on whole arrays.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import warnings
@@ -1204,11 +1205,11 @@ def normalise(
         # Report indicators that cannot rank units, whatever zero_range does with them.
         flat = _no_spread(x, single=method in ("zscore", "prank"))
         if flat.any():
-            logger.warning(
-                "Indicator(s) %s have no spread across units: %s under %s normalisation.",
-                _listed([c for c, f in zip(codes, flat, strict=True) if f]),
-                "scored NaN (dropped from means)" if zero_range == "nan" else "midpoint",
-                method,
+            _warn_once(
+                f"Indicator(s) {_listed([c for c, f in zip(codes, flat, strict=True) if f])} "
+                "have no spread across units: "
+                f"{'scored NaN (dropped from means)' if zero_range == 'nan' else 'midpoint'} "
+                f"under {method} normalisation."
             )
     return pd.DataFrame(y, index=data.index, columns=pd.Index(codes))
 
@@ -1582,3 +1583,9 @@ def build_index(
     return IndexResult(
         hierarchy=h, data=prepared, normalised=normalised, aggregated=aggregated, ranks=ranks
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _warn_once(message: str) -> None:
+    # The Monte Carlo normalises the same data many times; say it once, not per replicate.
+    logger.warning("%s", message)
