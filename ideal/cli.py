@@ -205,10 +205,14 @@ def _print_outcome(ws: Workspace, cycle_id: str, result: dict[str, Any], lang: s
 
     frame = priorities_table(ws, cycle_id, lang)
     table = Table(
-        title=f"Regional priorities — cycle {cycle_id}", title_justify="left", box=box.SIMPLE_HEAD
+        title=f"Regional priorities — cycle {cycle_id}",
+        title_justify="left",
+        box=None,  # no separators: the eight columns fit an 80-column terminal
+        header_style="bold underline",
+        pad_edge=False,
     )
-    table.add_column("rank", justify="right")
-    table.add_column("category", no_wrap=True, overflow="ellipsis", max_width=26)
+    table.add_column("#", justify="right", min_width=2, no_wrap=True)
+    table.add_column("category", no_wrap=True, overflow="ellipsis", max_width=22)
     for col in ("priority", "severity", "spread", "trend", "conf.", "change"):
         table.add_column(col, justify="right", min_width=len(col), no_wrap=True)
     for r in frame.to_dict("records"):
