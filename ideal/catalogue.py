@@ -21,6 +21,10 @@ from ideal.config import CATALOGUE_PATH
 
 Lang = Literal["es", "pt", "en"]
 LANGS: tuple[Lang, ...] = ("es", "pt", "en")
+# Babel/CLDR locale used to format numbers and dates in each working language. Plain "es"
+# (not es_MX) gives the decimal comma most member states write; Brazilian Portuguese is
+# the Portuguese of the region.
+BABEL_LOCALES: dict[Lang, str] = {"es": "es", "pt": "pt_BR", "en": "en"}
 
 
 def fold(text: str) -> str:

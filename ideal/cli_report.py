@@ -54,8 +54,9 @@ def report(
     ] = None,
 ) -> None:
     """Write the committee's report of a scored cycle (HTML; PDF with --pdf)."""
+    from ideal.catalogue import LANGS
     from ideal.config import workspace
-    from ideal.report.i18n import LANGS, check_lang
+    from ideal.report.i18n import check_lang
     from ideal.report.pdf import find_chromium, print_pdf
     from ideal.warehouse import WarehouseError
 

@@ -35,7 +35,7 @@ import duckdb
 import pandas as pd
 
 from ideal import audit
-from ideal.catalogue import Catalogue
+from ideal.catalogue import LANGS, Catalogue
 from ideal.config import Workspace
 from ideal.contract import COLUMNS, ContractContext, Kind
 from ideal.cycles import Cycle
@@ -55,7 +55,6 @@ from ideal.warehouse import TABLE_BY_NAME, replace_where
 
 logger = logging.getLogger(__name__)
 
-LANGS = ("es", "pt", "en")
 Engine = Literal["auto", "pydantic", "sql"]
 """Which row engine validates a file: by size (auto), or one of them (for tests, bench)."""
 RAW_TABLES: dict[Kind, str] = {

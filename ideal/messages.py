@@ -492,11 +492,9 @@ def _display(value: object, lang: str) -> str:
         return str(value)
     from babel.numbers import format_decimal  # late: only when a message is phrased
 
-    return str(format_decimal(value, locale=BABEL_LOCALES.get(lang, "en")))
+    from ideal.catalogue import BABEL_LOCALES
 
-
-BABEL_LOCALES = {"es": "es", "pt": "pt_BR", "en": "en"}
-"""Babel locale used to format numbers and dates in each working language."""
+    return str(format_decimal(value, locale=BABEL_LOCALES.get(lang, "en")))  # type: ignore[call-overload]
 
 
 class _SafeDict(dict[str, str]):

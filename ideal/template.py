@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from babel.numbers import format_decimal
 
-from ideal.catalogue import LANGS, Catalogue, Indicator, Lang, load_catalogue
+from ideal.catalogue import BABEL_LOCALES, LANGS, Catalogue, Indicator, Lang, load_catalogue
 from ideal.contract import FILE_COLUMNS, MAX_TEXT, RELIABILITY_GRADES, column_headers
-from ideal.messages import BABEL_LOCALES, label
+from ideal.messages import label
 from ideal.reference import UnknownCountryError, country_name, default_resolver
 
 if TYPE_CHECKING:

@@ -590,22 +590,8 @@ VIEWS: tuple[View, ...] = (
         "core_threat__scoring_values",
         "one row per cycle, country and indicator that scoring reads: the value reported "
         "in the country's current indicator file, else the one aggregated from its events",
-        (
-            "cycle_id",
-            "country_iso3",
-            "indicator_code",
-            "value",
-            "unit",
-            "n_periods",
-            "is_unit_converted",
-            "reliability",
-            "credibility",
-            "trend_reported",
-            "submission_sha256",
-            "source_rows",
-            "value_origin",
-            "n_events",
-        ),
+        # the indicator values' own columns, plus where each value came from
+        (*TABLE_BY_NAME["core_threat__indicator_values"].columns, "value_origin", "n_events"),
         "ideal.aggregation",
     ),
     View(

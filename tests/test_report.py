@@ -19,10 +19,9 @@ import pytest
 import yaml
 from babel.messages.plurals import get_plural
 
+from ideal.catalogue import BABEL_LOCALES, LANGS
 from ideal.report import charts
 from ideal.report.i18n import (
-    BABEL_LOCALE,
-    LANGS,
     POT_PATH,
     Formatter,
     catalog_problems,
@@ -734,8 +733,8 @@ def test_pot_is_up_to_date() -> None:
 @pytest.mark.parametrize("lang", ["es", "pt"])
 def test_plural_forms_match_cldr(lang: str) -> None:
     catalog = load_catalog(lang)  # type: ignore[arg-type]
-    assert catalog.num_plurals == 3 == get_plural(BABEL_LOCALE[lang]).num_plurals  # type: ignore[index]
-    assert catalog.plural_expr == get_plural(BABEL_LOCALE[lang]).plural_expr  # type: ignore[index]
+    assert catalog.num_plurals == 3 == get_plural(BABEL_LOCALES[lang]).num_plurals  # type: ignore[index]
+    assert catalog.plural_expr == get_plural(BABEL_LOCALES[lang]).plural_expr  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

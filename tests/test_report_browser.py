@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from ideal.report.i18n import LANGS, Formatter, translations
+from ideal.catalogue import LANGS
+from ideal.report.i18n import Formatter, translations
 
 pytestmark = pytest.mark.slow
 

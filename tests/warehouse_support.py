@@ -60,20 +60,9 @@ def table_rows(
 
 
 def cli_app() -> typer.Typer:
-    """The warehouse commands registered as the lead will in ideal/cli.py."""
-    from ideal import cli_warehouse as wh
+    """The real ``ideal`` command, with the warehouse commands as users get them."""
+    from ideal.cli import app
 
-    app = typer.Typer()
-    cycle_app = typer.Typer()
-    app.add_typer(cycle_app, name="cycle")
-    cycle_app.command("close")(wh.cycle_close)
-    cycle_app.command("publish")(wh.cycle_publish)
-    cycle_app.command("revise")(wh.cycle_revise)
-    cycle_app.command("status")(wh.cycle_status)
-    app.command("explain")(wh.explain)
-    app.command("export")(wh.export)
-    app.command("backup")(wh.backup)
-    app.command("restore")(wh.restore)
     return app
 
 

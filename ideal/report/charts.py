@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ideal.report.i18n import D3_LOCALE, Lang
+from ideal.catalogue import Lang
+from ideal.report.i18n import D3_LOCALE
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ import duckdb
 import yaml
 from pydantic import ValidationError
 
-from ideal.report.i18n import Lang
+from ideal.catalogue import Lang
 from ideal.scoring.methodology import Methodology
 
 logger = logging.getLogger(__name__)

@@ -44,14 +44,11 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import NumberPattern, parse_pattern
 
+from ideal.catalogue import BABEL_LOCALES, LANGS, Lang
+
 logger = logging.getLogger(__name__)
 
-Lang = Literal["es", "pt", "en"]
-LANGS: tuple[Lang, ...] = ("es", "pt", "en")
 SOURCE_LANG: Lang = "en"
-# Babel/CLDR locale used for formatting. Plain "es" (not es_MX) gives the decimal comma
-# most member states write; Brazilian Portuguese is the Portuguese of the region.
-BABEL_LOCALE: dict[Lang, str] = {"es": "es", "pt": "pt_BR", "en": "en"}
 # d3-format locale for the axis labels that Vega draws itself.
 D3Locale = Literal["es-ES", "pt-BR", "en-US"]
 D3_LOCALE: dict[Lang, D3Locale] = {"es": "es-ES", "pt": "pt-BR", "en": "en-US"}
@@ -109,7 +106,7 @@ def catalog_problems(lang: Lang) -> list[str]:
     """
     catalog = load_catalog(lang)
     problems: list[str] = []
-    expected = get_plural(BABEL_LOCALE[lang])
+    expected = get_plural(BABEL_LOCALES[lang])
     if catalog.num_plurals != expected.num_plurals or catalog.plural_expr != expected.plural_expr:
         problems.append(
             f"{lang}: Plural-Forms is {catalog.plural_forms!r}, CLDR says {expected.plural_forms!r}"
@@ -191,7 +188,7 @@ class Formatter:
 
     @property
     def locale(self) -> str:
-        return BABEL_LOCALE[self.lang]
+        return BABEL_LOCALES[self.lang]
 
     @staticmethod
     def _missing(value: float | None) -> bool:

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from jinja2.bccache import Bucket, BytecodeCache
 from markupsafe import Markup
 
+from ideal.catalogue import Lang
 from ideal.config import METHODOLOGY_DIR
 from ideal.report import charts, narrative
 from ideal.report.data import (
@@ -44,7 +45,7 @@ from ideal.report.data import (
     sort_key,
     trend_word,
 )
-from ideal.report.i18n import Formatter, Lang, check_lang, translations
+from ideal.report.i18n import Formatter, check_lang, translations
 from ideal.warehouse import connect
 
 __all__ = [
