@@ -15,15 +15,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ideal.cli_common import err_console
+
 logger = logging.getLogger(__name__)
 
 _out = Console()
-_err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
     # One line, no traceback: the message says what to do.
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 

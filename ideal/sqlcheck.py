@@ -45,7 +45,7 @@ import re
 import tempfile
 import typing
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +241,17 @@ def _distinct(view: str, column: str) -> str:
 def _fold_sql(expr: str) -> str:
     """``ideal.catalogue.fold`` for text in the safe alphabet."""
     return f"trim(regexp_replace(lower(strip_accents({expr})), '[ _]+', ' ', 'g'))"
+
+
+def _source_and_notes(
+    view: str, columns: Collection[str], model: Model, ctes: list[str], joins: list[str]
+) -> tuple[str, str]:
+    """SQL expressions for the optional source and notes columns (both kinds of file)."""
+    if "source" not in columns:
+        return "CAST(NULL AS VARCHAR)", "v.notes" if "notes" in columns else "''"
+    ctes.append(_text_map("m_source", view, "source", model, required=True))
+    joins.append("m_source ms ON v.source = ms.raw")
+    return "ms.text", "v.notes" if "notes" in columns else "''"
 
 
 def _text_map(name: str, view: str, column: str, model: Model, required: bool) -> str:
@@ -443,13 +454,7 @@ def compile_event_checks(
         "m_item mi ON v.item = mi.raw AND mi.type_code = mt.code",
         "m_unit mu ON v.unit = mu.raw",
     ]
-    source = "ms.text"
-    if "source" in columns:
-        ctes.append(_text_map("m_source", view, "source", m, required=True))
-        joins.append("m_source ms ON v.source = ms.raw")
-    else:
-        source = "CAST(NULL AS VARCHAR)"
-    notes = "v.notes" if "notes" in columns else "''"
+    source, notes = _source_and_notes(view, columns, m, ctes, joins)
     typed = {
         "country_iso3": "mc.iso3",
         "event_date": "md.day",
@@ -534,13 +539,7 @@ def compile_indicator_checks(
         trend, trend_given = "mt.trend", "mt.s"
         # a trend on a non-expert indicator draws a warning: pydantic explains it
         trend_ok = "_trend_given = '' OR (_kind = 'expert' AND trend IS NOT NULL)"
-    source = "ms.text"
-    if "source" in columns:
-        ctes.append(_text_map("m_source", view, "source", m, required=True))
-        joins.append("m_source ms ON v.source = ms.raw")
-    else:
-        source = "CAST(NULL AS VARCHAR)"
-    notes = "v.notes" if "notes" in columns else "''"
+    source, notes = _source_and_notes(view, columns, m, ctes, joins)
     typed = {
         "country": "mc.iso3",
         "period": "mp.period",
