@@ -38,7 +38,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 logger = logging.getLogger(__name__)
 
@@ -1347,6 +1346,8 @@ def copeland_points(x: FloatArray) -> FloatArray:
     ``a_copeland`` sums the outranking matrix ``sum_k w_k [x_ik > x_jk] + w_k/2
     [x_ik == x_jk]`` over j; that sum is exactly ``sum_k w_k points_ik``.
     """
+    from scipy import stats  # late: scipy.stats costs ~0.6 s to import, and only ranks need it
+
     ranks = stats.rankdata(x, axis=0, nan_policy="omit")
     return np.asarray(np.where(np.isnan(x), 0.0, ranks - 1.0), dtype=np.float64)
 
