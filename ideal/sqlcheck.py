@@ -346,8 +346,9 @@ class Check:
 class CompiledChecks:
     """The SQL compiled for one file from the contract and the catalogue.
 
-    ``query`` is the one query: every row of the staged view typed, with a flag per
-    check and ``is_clean``. ``ideal.sqlcheck`` materialises it once (``typed_table``);
+    ``query`` is the one query: every row of the staged view typed, with ``failed``, a
+    bit mask of the checks the row fails (bit i for ``checks[i]``; 0 when clean).
+    ``ideal.sqlcheck`` materialises it once (``typed_table``);
     ``violations`` and ``clean`` read that table.
     """
 
@@ -360,21 +361,21 @@ class CompiledChecks:
     def violations(self, typed_table: str, view: str) -> str:
         """The rows the query cannot vouch for, with their rules and cells, in row order."""
         rules = []
-        for c in self.checks:
+        for bit, c in enumerate(self.checks):
             rule = lit(c.rule)
             if c.empty_column:
                 rule = f"CASE WHEN v.{c.empty_column} = '' THEN 'required' ELSE {rule} END"
-            rules.append(f"CASE WHEN NOT t.ok_{c.name} THEN {rule} END")
+            rules.append(f"CASE WHEN (t.failed & {1 << bit}) <> 0 THEN {rule} END")
         cells = ", ".join(f"v.{c} AS {c}_cell" for c in self.cell_columns)
         return (
             f"SELECT t.source_row, list_filter([{', '.join(rules)}], lambda r: r IS NOT NULL) "
             f"AS rules, {cells} FROM {typed_table} t JOIN {view} v USING (source_row) "
-            "WHERE NOT t.is_clean ORDER BY t.source_row"
+            "WHERE t.failed <> 0 ORDER BY t.source_row"
         )
 
     def clean(self, typed_table: str) -> str:
         """The typed rows the query vouches for."""
-        return f"SELECT {', '.join(self.typed_columns)} FROM {typed_table} WHERE is_clean"
+        return f"SELECT {', '.join(self.typed_columns)} FROM {typed_table} WHERE failed = 0"
 
 
 def _assemble(
@@ -390,20 +391,23 @@ def _assemble(
         ["v.source_row", *(f"{expr} AS {name}" for name, expr in typed.items())]
         + [f"v.{c} AS {c}_cell" for c in columns]
     )
-    flags = [f"coalesce({c.ok}, FALSE) AS ok_{c.name}" for c in checks]
-    clean = " AND ".join(f"ok_{c.name}" for c in checks)
+    if len(checks) > 31:
+        raise ValueError("more checks than bits in the failed mask")
+    # One INTEGER per row instead of a column per check: bit i set when check i fails.
+    # The typed rows are materialised once, and a narrower table is cheaper to write.
+    failed = " + ".join(
+        f"CASE WHEN coalesce({c.ok}, FALSE) THEN 0 ELSE {1 << bit} END"
+        for bit, c in enumerate(checks)
+    )
     public = [name for name in typed if not name.startswith("_")]
     query = (
         "WITH "
         + ",\n".join(ctes)
-        + f"\nSELECT source_row, {', '.join(public)},\n  "
-        + ",\n  ".join(flags)
+        + f"\nSELECT source_row, {', '.join(public)},\n  CAST({failed} AS INTEGER) AS failed"
         + f"\nFROM (SELECT\n    {inner}\n  FROM {view} v\n  "
         + "\n  ".join(f"LEFT JOIN {j}" for j in joins)
         + ")"
     )
-    # is_clean over the stored flags: a second level, so each check runs once per row
-    query = f"SELECT *, {clean} AS is_clean FROM ({query})"
     return CompiledChecks(kind, query, ("source_row", *public), tuple(checks), tuple(columns))
 
 
