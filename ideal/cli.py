@@ -388,7 +388,9 @@ def validate(
     cycle_id = cycle or template_cycle(data) or str(dt.date.today().year - 1)
     year = int(cycle_id[:4]) if cycle_id[:4].isdigit() else dt.date.today().year - 1
     ctx_cycle = Cycle(cycle_id, year, dt.date(year + 1, 3, 31), ())
-    raw, result = parse_and_validate(data, ctx_cycle, load_catalogue(), default_resolver())
+    raw, result = parse_and_validate(
+        data, ctx_cycle, load_catalogue(), default_resolver(), path=file
+    )
     report = build_report(
         str(file),
         file.name,
