@@ -324,16 +324,28 @@ def template(
         str | None,
         typer.Option("--format", help="xlsx, csv or json (default: from --out, else xlsx)."),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="indicators (one row per indicator) or events (one row per seizure, "
+            "incident or identified victim).",
+        ),
+    ] = "indicators",
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="File or folder to write (default: ./COL_ideal_2026_es.xlsx)."),
+        typer.Option(
+            "--out",
+            help="File or folder to write (default: ./COL_ideal_2026_es.xlsx, "
+            "./COL_ideal_events_2026_es.xlsx for events).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a submission template for one country and cycle (no warehouse needed)."""
     from ideal.template import check_format, make_spec, write_template
 
-    spec = make_spec(country, cycle, lang)
+    spec = make_spec(country, cycle, lang, kind=kind)
     suffix = out.suffix.lstrip(".") if out is not None else ""
     fmt_ = check_format(fmt or suffix or "xlsx")
     if suffix and fmt and check_format(suffix) != fmt_:
@@ -341,8 +353,9 @@ def template(
     if out is not None and not suffix:
         out.mkdir(parents=True, exist_ok=True)  # a name without extension is a folder
     path = write_template(spec, fmt_, out, force=force)
+    what = "event-record template" if spec.kind == "events" else "template"
     console.print(
-        f"Wrote the {fmt_.upper()} template for {spec.country_iso3}, cycle {spec.cycle_id} "
+        f"Wrote the {fmt_.upper()} {what} for {spec.country_iso3}, cycle {spec.cycle_id} "
         f"(year {spec.year}, {spec.lang}): {escape(str(path))}",
         soft_wrap=True,
     )

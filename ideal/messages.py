@@ -908,6 +908,220 @@ LABELS: dict[str, dict[str, str]] = {
     "tpl.compared.as_is": _l("tal cual", "como informado", "as reported"),
     "tpl.agg.sum": _l("suma", "soma", "sum"),
     "tpl.agg.mean": _l("promedio", "média", "mean"),
+    # the event-record template (one row per seizure, incident or victim); shared words
+    # (sheets, grades, checks) are the tpl.* ones above, column notes fall back to tpl.col.*
+    "tpl.ev.title": _l(
+        "IDEAL · Registro de eventos · {country} ({iso3}) · ciclo {cycle}",
+        "IDEAL · Registro de eventos · {country} ({iso3}) · ciclo {cycle}",
+        "IDEAL · Event records · {country} ({iso3}) · cycle {cycle}",
+    ),
+    "tpl.ev.subtitle": _l(
+        "Evaluación regional de la amenaza de la criminalidad organizada transnacional "
+        "(CLASI). Eventos ocurridos en {year}. Catálogo {version}; plantilla generada el "
+        "{date}.",
+        "Avaliação regional da ameaça do crime organizado transnacional (CLASI). Eventos "
+        "ocorridos em {year}. Catálogo {version}; modelo gerado em {date}.",
+        "Regional assessment of the threat of transnational organised crime (CLASI). Events "
+        "that took place in {year}. Catalogue {version}; template made on {date}.",
+    ),
+    "tpl.ev.h.fill": _l("1. Qué es una fila", "1. O que é uma linha", "1. What one row is"),
+    "tpl.ev.fill.1": _l(
+        "Cada fila de la hoja «{data}» es un solo evento ocurrido en {year} ({types}): "
+        "cuándo, dónde, qué y cuánto. No sume varios eventos en una fila: los totales se "
+        "calculan a partir de las filas.",
+        "Cada linha da planilha «{data}» é um único evento ocorrido em {year} ({types}): "
+        "quando, onde, o quê e quanto. Não some vários eventos numa linha: os totais são "
+        "calculados a partir das linhas.",
+        "Each row of the '{data}' sheet is one event that took place in {year} ({types}): "
+        "when, where, what and how much. Do not add several events up in one row: totals "
+        "are computed from the rows.",
+    ),
+    "tpl.ev.fill.2": _l(
+        "Escriba desde la fila 2. El país ({iso3}) se completa solo en cuanto escribe en la "
+        "fila; las filas que deje vacías no cuentan. Hay {rows} filas preparadas: si "
+        "necesita más, copie la última fila hacia abajo.",
+        "Escreva a partir da linha 2. O país ({iso3}) é preenchido automaticamente assim "
+        "que você escreve na linha; as linhas deixadas vazias não contam. Há {rows} linhas "
+        "preparadas: se precisar de mais, copie a última linha para baixo.",
+        "Start on row 2. The country ({iso3}) fills itself in as soon as you write in the "
+        "row; rows left empty do not count. There are {rows} rows ready: if you need more, "
+        "copy the last row down.",
+    ),
+    "tpl.ev.col.country": _l(
+        "Se completa solo ({iso3}) cuando escribe en la fila. Un solo país por archivo.",
+        "Preenchido automaticamente ({iso3}) quando você escreve na linha. Um único país "
+        "por arquivo.",
+        "Fills itself in ({iso3}) when you write in the row. One country per file.",
+    ),
+    "tpl.ev.col.date": _l(
+        "El día del evento, en {year} y no posterior a hoy: {example} (día/mes/año) o {iso} "
+        "(año-mes-día).",
+        "O dia do evento, em {year} e não posterior a hoje: {example} (dia/mês/ano) ou "
+        "{iso} (ano-mês-dia).",
+        "The day of the event, in {year} and not after today: {example} (day/month/year) "
+        "or {iso} (year-month-day).",
+    ),
+    "tpl.ev.col.admin1": _l(
+        "El departamento, estado o provincia donde ocurrió, como lo nombra su país.",
+        "O estado, departamento ou província onde ocorreu, como o seu país o denomina.",
+        "The department, state or province where it took place, as your country names it.",
+    ),
+    "tpl.ev.col.event_type": _l(
+        "El tipo de evento, de la lista desplegable: {types}.",
+        "O tipo de evento, da lista suspensa: {types}.",
+        "The event type, from the drop-down list: {types}.",
+    ),
+    "tpl.ev.col.item": _l(
+        "Qué se incautó o qué ocurrió, de la lista desplegable. Debe corresponder al tipo "
+        "de evento (ver la hoja «{reference}»).",
+        "O que foi apreendido ou o que ocorreu, da lista suspensa. Deve corresponder ao "
+        "tipo de evento (ver a planilha «{reference}»).",
+        "What was seized or what happened, from the drop-down list. It must belong to the "
+        "event type (see the '{reference}' sheet).",
+    ),
+    "tpl.ev.col.quantity": _l(
+        "La cantidad, mayor que 0, en la unidad de la fila: 1 para una víctima o un incidente.",
+        "A quantidade, maior que 0, na unidade da linha: 1 para uma vítima ou uma ocorrência.",
+        "The quantity, above 0, in the row's unit: 1 for one victim or one incident.",
+    ),
+    "tpl.ev.col.unit": _l(
+        "La unidad de la cantidad: la del elemento (hoja «{reference}») u otra de la misma "
+        "magnitud (t o g en vez de kg).",
+        "A unidade da quantidade: a do item (planilha «{reference}») ou outra da mesma "
+        "grandeza (t ou g em vez de kg).",
+        "The quantity's unit: the item's unit ('{reference}' sheet) or another of the same "
+        "kind (t or g instead of kg).",
+    ),
+    "tpl.ev.col.source": _l(
+        "La institución que registró el evento (p. ej. Policía Nacional – DIJIN).",
+        "A instituição que registrou o evento (p. ex. Polícia Federal – DICOR).",
+        "The institution that recorded the event (e.g. National Police – DIJIN).",
+    ),
+    "tpl.ev.col.notes": _l(
+        "Aclaraciones: circunstancias del evento, cantidades estimadas, operaciones conjuntas.",
+        "Esclarecimentos: circunstâncias do evento, quantidades estimadas, operações conjuntas.",
+        "Remarks: circumstances of the event, estimated quantities, joint operations.",
+    ),
+    "tpl.ev.h.dates": _l("4. Fechas", "4. Datas", "4. Dates"),
+    "tpl.ev.dates.1": _l(
+        "Escriba la fecha como de costumbre, día/mes/año ({example}), o en formato ISO "
+        "año-mes-día ({iso}). Excel la guarda como fecha; una fecha escrita como texto en "
+        "cualquiera de esas dos formas también se acepta.",
+        "Escreva a data como de costume, dia/mês/ano ({example}), ou no formato ISO "
+        "ano-mês-dia ({iso}). O Excel a guarda como data; uma data escrita como texto em "
+        "qualquer uma dessas duas formas também é aceita.",
+        "Write the date day/month/year ({example}), never month first, or in ISO form "
+        "year-month-day ({iso}). Excel keeps it as a date; a date typed as text in either "
+        "form is accepted too.",
+    ),
+    "tpl.ev.dates.2": _l(
+        "Sólo fechas de {year}, hasta hoy: un evento de otro año va en la plantilla del "
+        "ciclo de ese año, y una fecha futura se rechaza.",
+        "Só datas de {year}, até hoje: um evento de outro ano vai no modelo do ciclo desse "
+        "ano, e uma data futura é rejeitada.",
+        "Only dates in {year}, up to today: an event of another year goes in that year's "
+        "cycle template, and a future date is rejected.",
+    ),
+    "tpl.ev.h.units": _l(
+        "5. Cantidades y unidades", "5. Quantidades e unidades", "5. Quantities and units"
+    ),
+    "tpl.ev.units.1": _l(
+        "Cada elemento tiene su unidad y su rango plausible en la hoja «{reference}». Puede "
+        "informar en otra unidad de la misma magnitud (t o g en vez de kg): se convierte "
+        "automáticamente y se señala con una advertencia.",
+        "Cada item tem sua unidade e sua faixa plausível na planilha «{reference}». Pode "
+        "informar em outra unidade da mesma grandeza (t ou g em vez de kg): é convertida "
+        "automaticamente e sinalizada com uma advertência.",
+        "Each item has its unit and plausible range on the '{reference}' sheet. You may "
+        "report in another unit of the same kind (t or g instead of kg): it is converted "
+        "automatically and flagged with a warning.",
+    ),
+    "tpl.ev.units.2": _l(
+        "Escriba sólo la cifra, mayor que 0, sin texto ni unidad (p. ej. 1234,5).",
+        "Escreva só o número, maior que 0, sem texto nem unidade (p. ex. 1234,5).",
+        "Write the figure only, above 0, with no text or unit (e.g. 1234.5).",
+    ),
+    "tpl.ev.h.country": _l(
+        "6. Un país por archivo", "6. Um país por arquivo", "6. One country per file"
+    ),
+    "tpl.ev.h.check": _l(
+        "7. Verifique antes de enviar", "7. Verifique antes de enviar", "7. Check before sending"
+    ),
+    "tpl.ev.dv.country": _l(
+        "Se completa solo al escribir en la fila. Un solo país por archivo: {iso3}.",
+        "Preenchido automaticamente ao escrever na linha. Um único país por arquivo: {iso3}.",
+        "Fills itself in when you write in the row. One country per file: {iso3}.",
+    ),
+    "tpl.ev.dv.date": _l(
+        "Día del evento, en {year} y no posterior a hoy: {example} o {iso}.",
+        "Dia do evento, em {year} e não posterior a hoje: {example} ou {iso}.",
+        "Day of the event, in {year} and not after today: {example} or {iso}.",
+    ),
+    "tpl.ev.dv.date_error": _l(
+        "Escriba una fecha de {year}, p. ej. {example} o {iso}.",
+        "Escreva uma data de {year}, p. ex. {example} ou {iso}.",
+        "Write a date in {year}, e.g. {example} or {iso}.",
+    ),
+    "tpl.ev.dv.admin1": _l(
+        "Departamento, estado o provincia donde ocurrió, hasta {limit} caracteres.",
+        "Estado, departamento ou província onde ocorreu, até {limit} caracteres.",
+        "Department, state or province where it took place, up to {limit} characters.",
+    ),
+    "tpl.ev.dv.event_type": _l(
+        "{types}. El elemento debe corresponder al tipo: vea la hoja «{reference}».",
+        "{types}. O item deve corresponder ao tipo: veja a planilha «{reference}».",
+        "{types}. The item must belong to the type: see the '{reference}' sheet.",
+    ),
+    "tpl.ev.dv.item": _l(
+        "Elija un elemento del tipo de evento de la fila; la hoja «{reference}» indica qué "
+        "elementos admite cada tipo.",
+        "Escolha um item do tipo de evento da linha; a planilha «{reference}» indica quais "
+        "itens cada tipo aceita.",
+        "Pick an item of the row's event type; the '{reference}' sheet shows which items "
+        "each type allows.",
+    ),
+    "tpl.ev.dv.quantity": _l(
+        "Un número mayor que 0 en la unidad de la fila (1 para una víctima o un incidente). "
+        "Unidades y rangos plausibles: hoja «{reference}».",
+        "Um número maior que 0 na unidade da linha (1 para uma vítima ou uma ocorrência). "
+        "Unidades e faixas plausíveis: planilha «{reference}».",
+        "A number above 0 in the row's unit (1 for one victim or one incident). Units and "
+        "plausible ranges: '{reference}' sheet.",
+    ),
+    "tpl.ev.dv.quantity_error": _l(
+        "Escriba un número mayor que 0, sin texto ni unidad.",
+        "Escreva um número maior que 0, sem texto nem unidade.",
+        "Write a number above 0, with no text or unit.",
+    ),
+    "tpl.ev.dv.unit": _l(
+        "La unidad del elemento (hoja «{reference}») u otra de la misma magnitud, que se "
+        "convierte automáticamente.",
+        "A unidade do item (planilha «{reference}») ou outra da mesma grandeza, convertida "
+        "automaticamente.",
+        "The item's unit ('{reference}' sheet) or another of the same kind, converted "
+        "automatically.",
+    ),
+    "tpl.ev.ref.also": _l("también se acepta", "também aceito", "also accepted"),
+    "tpl.ev.ref.items": _l("elementos que admite", "itens que aceita", "items it allows"),
+    "tpl.ev.json.rows": _l(
+        "Agregue a «rows» un objeto por evento ocurrido en {year}, con las claves de "
+        "«blank_row». Puede omitir «country»: se toma el del archivo ({iso3}).",
+        "Adicione a «rows» um objeto por evento ocorrido em {year}, com as chaves de "
+        "«blank_row». Pode omitir «country»: usa-se o do arquivo ({iso3}).",
+        "Add to 'rows' one object per event that took place in {year}, with the keys of "
+        "'blank_row'. You may leave out 'country': the file's ({iso3}) is used.",
+    ),
+    "tpl.ev.json.values": _l(
+        "«event_type»: {types}; «item»: un código de «event_types» que corresponda al tipo "
+        "(también se aceptan los nombres); «date»: texto {iso} o {example}; «quantity»: un "
+        "número JSON mayor que 0 (1234.5), sin comillas.",
+        "«event_type»: {types}; «item»: um código de «event_types» que corresponda ao tipo "
+        "(os nomes também são aceitos); «date»: texto {iso} ou {example}; «quantity»: um "
+        "número JSON maior que 0 (1234.5), sem aspas.",
+        "'event_type': {types}; 'item': a code under 'event_types' that belongs to the "
+        "type (names are accepted too); 'date': text {iso} or {example}; 'quantity': a "
+        "JSON number above 0 (1234.5), without quotes.",
+    ),
     # the steward's validation report (HTML, CSV and the terminal)
     "report.title": _l(
         "Verificación de un envío IDEAL",
