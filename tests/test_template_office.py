@@ -11,6 +11,7 @@ more forgiving than Excel; an Excel "repair" prompt is not something these can s
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,8 +20,10 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 from test_template import CATALOGUE, N_INDICATORS, data_sheet, fill_xlsx, validate
+from test_template_events import item_name, type_name
+from test_template_events import validate as validate_events
 
-from ideal.contract import FILE_COLUMNS, column_headers
+from ideal.contract import EVENT_COLUMNS, FILE_COLUMNS, column_headers
 from ideal.template import check_format, make_spec, write_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -32,8 +35,9 @@ if SOFFICE is None:
     )
 
 # LibreOffice's CSV filter options: field separator ';' (59), text delimiter '"' (34),
-# UTF-8 (76), then, at position 12, the sheet to export (2: the data sheet).
-CSV_FILTER = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,false,false,false,2"
+# UTF-8 (76), cells saved as shown (position 9, as Excel saves a CSV) and, at
+# position 12, the sheet to export (2: the data sheet).
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,2"
 
 
 def office(src: Path, outdir: Path, to: str) -> Path:
@@ -108,3 +112,53 @@ def test_template_saved_as_csv_by_libreoffice_is_accepted(tmp_path: Path) -> Non
     assert raw is not None and raw.fmt == "csv" and raw.delimiter == ";"
     assert [(i.rule, i.row, i.value) for i in result.issues] == []
     assert result.status == "accepted" and result.n_rows == N_INDICATORS
+
+
+def _fill_events(path: Path, lang: str) -> None:
+    """One event of each type, typed as a steward would; the country column left alone."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[1]
+    col = {c: i for i, c in enumerate(EVENT_COLUMNS, start=1)}
+    rows = [
+        (dt.datetime(2025, 3, 14), "seizure", "cocaine", 1234.5, "kg"),
+        ("02/05/2025", "victim", "thb_victim", 1, "count"),
+        ("2025-11-30", "incident", "extortion", 1, "count"),
+    ]
+    for r, (date, etype, item, quantity, unit) in enumerate(rows, start=2):
+        cells = {
+            "date": date,
+            "admin1": "Nariño",
+            "event_type": type_name(etype, lang),
+            "item": item_name(item, lang),
+            "quantity": quantity,
+            "unit": unit,
+            "source": "Policía Nacional",
+            "reliability": "B",
+            "credibility": 2,
+        }
+        for column, value in cells.items():
+            ws.cell(r, col[column]).value = value
+    wb.save(path)
+
+
+@pytest.mark.parametrize("to", ["xlsx", CSV_FILTER])
+def test_event_template_filled_in_libreoffice_gets_its_country_and_is_accepted(
+    tmp_path: Path, to: str
+) -> None:
+    # The country cells are formulas that show the country once a row is used:
+    # LibreOffice calculates them when it saves, unused rows stay blank.
+    spec = make_spec("COL", "2025", "es", kind="events")
+    path = write_template(spec, check_format("xlsx"), tmp_path)
+    _fill_events(path, "es")
+    saved = office(path, tmp_path / "saved", to)
+
+    raw, result = validate_events(saved, "COL")
+
+    assert raw is not None
+    assert [(i.rule, i.row, i.column) for i in result.issues] == []
+    assert result.status == "accepted" and result.n_rows == 3
+    assert [(e.source_row, e.record.country, e.record.date) for e in result.events] == [
+        (2, "COL", dt.date(2025, 3, 14)),
+        (3, "COL", dt.date(2025, 5, 2)),
+        (4, "COL", dt.date(2025, 11, 30)),
+    ]
