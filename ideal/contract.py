@@ -104,6 +104,8 @@ class ContractContext:
     today: dt.date = field(default_factory=dt.date.today)
     # The previous cycle's annual values, country -> indicator -> value (jump checks).
     previous_values: Mapping[str, Mapping[str, float]] | None = None
+    # The previous cycle's number of events, country -> event type -> count (jump checks).
+    previous_event_counts: Mapping[str, Mapping[str, int]] | None = None
 
 
 def _ctx(info: ValidationInfo) -> ContractContext:

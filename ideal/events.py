@@ -1,10 +1,14 @@
 """Validation of event-record submissions: one seizure, incident or victim per row.
 
 Each row is checked by the pydantic contract (``ideal.contract.EventRecord``), then the
-file as a whole: one country per file, and a country the cycle expects. Row findings
-come from one function, ``check_event_row``, which both engines call: the pydantic path
-here for every row of a small file, and the SQL path of ``ideal.sqlcheck`` for the rows
-its DuckDB query flags in a large one. So both give the same findings, row for row.
+file as a whole by the table rules of ``schemas/quality_rules.yaml`` (``file_issues``):
+one country per file, a country the cycle expects, every event type reported, no event
+entered twice, no jump in the number of events from the country's previous cycle. Row
+findings come from one function, ``check_event_row``, which both engines call: the
+pydantic path here for every row of a small file, and the SQL path of ``ideal.sqlcheck``
+for the rows its DuckDB query flags in a large one. The table rules are judged by
+``ideal.quality`` on one DuckDB relation of the valid events, which both engines build
+alike. So both give the same findings, row for row.
 
 Aggregating events into indicator values is not done here (issue 4).
 """
@@ -12,9 +16,12 @@ Aggregating events into indicator values is not done here (issue 4).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import duckdb
+import pandas as pd
 from pydantic import ValidationError
 
 from ideal.catalogue import Catalogue
@@ -134,16 +141,68 @@ def header_issues(raw: RawSubmission) -> list[Issue]:
 
 
 def file_issues(
-    countries: Iterable[str], ctx: ContractContext, expected_countries: tuple[str, ...]
+    ctx: ContractContext,
+    expected_countries: tuple[str, ...],
+    events: Sequence[ValidEvent],
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    clean: str | None = None,
 ) -> tuple[str | None, list[Issue]]:
-    """The file's country (None unless exactly one) and the findings on the file."""
-    found = sorted(set(countries))
-    if len(found) > 1:
-        return None, [issue("multiple_countries", column="country", countries=", ".join(found))]
-    country = found[0] if found else None
-    if country and expected_countries and country not in expected_countries:
-        return country, [issue("country_not_expected", country=country, cycle=ctx.cycle_id)]
-    return country, []
+    """The file's country (None unless exactly one) and the table findings on the file.
+
+    The valid events are ``events`` (typed by pydantic) and, on the SQL path, the rows of
+    the ``clean`` query on ``con`` (``ideal.sqlcheck``). Both become one DuckDB relation
+    (on a private in-memory connection without ``con``), which ``ideal.quality`` sums up
+    for its Great Expectations suite: the same SQL and the same suite for either engine.
+    """
+    if not events and clean is None:
+        return None, []
+    from ideal import quality  # late: GX takes seconds to import
+
+    columns = ", ".join(quality.EVENT_ROW_COLUMNS)
+    parts = [] if clean is None else [f"SELECT {columns} FROM ({clean})"]
+    db = con if con is not None else duckdb.connect(config=dict(_OFFLINE_DUCKDB))
+    frame = f"_ideal_valid_events_{uuid.uuid4().hex[:12]}"
+    try:
+        if events:
+            db.register(frame, _typed_frame(events, quality.EVENT_FIELDS))
+            typed = ", ".join(
+                f"CAST({c} AS {_SQL_TYPES.get(c, 'VARCHAR')}) AS {c}"
+                for c in quality.EVENT_ROW_COLUMNS
+            )
+            parts.append(f"SELECT {typed} FROM {frame}")
+        table = quality.check_events(
+            db,
+            " UNION ALL ".join(parts),
+            ctx.catalogue,
+            cycle_id=ctx.cycle_id,
+            expected_countries=expected_countries,
+            previous=ctx.previous_event_counts,
+        )
+    finally:
+        if events:
+            db.unregister(frame)
+        if con is None:
+            db.close()
+    country = table.countries[0] if len(table.countries) == 1 else None
+    return country, table.issues
+
+
+# A private in-memory database never fetches extensions (the intake's own setting).
+_OFFLINE_DUCKDB = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# The typed columns' SQL types, as the SQL path's query gives them; the others are text.
+_SQL_TYPES = {"source_row": "INTEGER", "event_date": "DATE", "quantity": "DOUBLE"}
+
+
+def _typed_frame(events: Sequence[ValidEvent], fields: Mapping[str, str]) -> pd.DataFrame:
+    """The events pydantic typed, for DuckDB; ``fields`` maps a record field to its column."""
+    records = [e.record for e in events]
+    frame = pd.DataFrame(
+        {column: [getattr(r, name) for r in records] for name, column in fields.items()}
+    )
+    frame.insert(0, "source_row", [e.source_row for e in events])
+    frame[fields["date"]] = pd.to_datetime(frame[fields["date"]])
+    return frame
 
 
 def sort_issues(issues: list[Issue]) -> None:
@@ -167,7 +226,7 @@ def validate_events(
         issues += found
         if record is not None:
             events.append(ValidEvent(row.source_row, record))
-    country, more = file_issues((e.record.country for e in events), ctx, expected_countries)
+    country, more = file_issues(ctx, expected_countries, events)
     issues += more
     sort_issues(issues)
     return EventValidation(country, [], issues, raw.n_rows, events=events)

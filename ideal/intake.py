@@ -135,6 +135,7 @@ def parse_and_validate(
     con: duckdb.DuckDBPyConnection | None = None,
     path: Path | None = None,
     previous: Mapping[str, Mapping[str, float]] | None = None,
+    previous_events: Mapping[str, Mapping[str, int]] | None = None,
 ) -> tuple[RawSubmission | None, ValidationResult]:
     """Read and validate bytes; an unreadable file gives a result with one finding.
 
@@ -151,6 +152,7 @@ def parse_and_validate(
         cycle_year=cycle.period_year,
         today=today or dt.date.today(),
         previous_values=previous,
+        previous_event_counts=previous_events,
     )
     if engine != "pydantic" and _wants_sql(data, engine):
         try:
@@ -201,13 +203,43 @@ def previous_cycle_values(
     return out
 
 
+def previous_cycle_event_counts(
+    con: duckdb.DuckDBPyConnection, cycle: Cycle
+) -> dict[str, dict[str, int]]:
+    """The latest earlier cycle's current events counted, country -> event type -> count."""
+    rows = con.execute(
+        "WITH prev AS (SELECT c.cycle_id FROM core_cycle__cycles c "
+        "WHERE c.period_year < ? AND EXISTS (SELECT 1 FROM core_threat__events e "
+        "WHERE e.cycle_id = c.cycle_id) ORDER BY c.period_year DESC LIMIT 1) "
+        "SELECT e.country_iso3, e.event_type, count(*) "
+        "FROM core_threat__events e JOIN raw_intake__submissions s "
+        "USING (submission_sha256) WHERE e.cycle_id = (SELECT cycle_id FROM prev) "
+        "AND s.is_current GROUP BY ALL",
+        [cycle.period_year],
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for country, event_type, n in rows:
+        out.setdefault(country, {})[event_type] = int(n)
+    return out
+
+
 def _wants_sql(data: bytes, engine: Engine) -> bool:
     try:
         if sniff_format(data) != "csv":
             return False
     except UnreadableFile:
         return False
-    return engine == "sql" or data.count(b"\n") > SQL_MIN_ROWS
+    return engine == "sql" or _more_lines_than(data, SQL_MIN_ROWS)
+
+
+def _more_lines_than(data: bytes, n: int) -> bool:
+    """True if ``data`` has more than ``n`` line breaks; reads no further than the n+1st."""
+    pos = -1
+    for _ in range(n + 1):
+        pos = data.find(b"\n", pos + 1)
+        if pos < 0:
+            return False
+    return True
 
 
 @contextmanager
@@ -278,6 +310,7 @@ def ingest_file(
         con=con,
         path=archive_path,
         previous=previous_cycle_values(con, cycle),
+        previous_events=previous_cycle_event_counts(con, cycle),
     )
     try:
         status: Status = "unreadable" if raw is None else result.status

@@ -407,6 +407,66 @@ RULES: dict[str, Rule] = {
         "Write the quantity in digits (e.g. 1234.5); every event has one: "
         "1 for one victim or incident.",
     ),
+    # -- event files as a whole (schemas/quality_rules.yaml) ---------------------------
+    "duplicate_event": _r(
+        "warning",
+        "Posible evento repetido: {name_es} del {date}, fila {first_row}, figura {copies} "
+        "vez/veces más con los mismos datos, en las filas {rows}.",
+        "Possível evento repetido: {name_pt} de {date}, linha {first_row}, consta mais "
+        "{copies} vez(es) com os mesmos dados, nas linhas {rows}.",
+        "Possible repeated event: {name_en} on {date}, row {first_row}, appears {copies} "
+        "more time(s) with the same details, on rows {rows}.",
+        "Si es el mismo evento, borre las filas repetidas para que no se cuente más de una "
+        "vez; si son eventos distintos (p. ej. dos incautaciones del mismo operativo), "
+        "diferéncielos en notas.",
+        "Se for o mesmo evento, apague as linhas repetidas para que não seja contado mais "
+        "de uma vez; se forem eventos distintos (p. ex. duas apreensões da mesma operação), "
+        "diferencie-os em observações.",
+        "If it is the same event, delete the repeated rows so it is not counted more than "
+        "once; if they are different events (e.g. two seizures in one operation), tell "
+        "them apart in the notes.",
+    ),
+    "duplicate_event_more": _r(
+        "warning",
+        "Hay {groups} grupos más de filas repetidas que no se listan; se muestran los "
+        "primeros {shown}.",
+        "Há mais {groups} grupos de linhas repetidas que não são listados; são mostrados "
+        "os primeiros {shown}.",
+        "{groups} more groups of repeated rows are not listed; the first {shown} are shown.",
+        "Tantas repeticiones suelen indicar que el registro se pegó más de una vez en el "
+        "archivo: revíselo, corríjalo y verifíquelo de nuevo.",
+        "Tantas repetições costumam indicar que o registro foi colado mais de uma vez no "
+        "arquivo: revise-o, corrija-o e verifique-o novamente.",
+        "So many repeats usually mean the register was pasted into the file more than "
+        "once: check it, correct it and validate it again.",
+    ),
+    "event_type_not_reported": _r(
+        "warning",
+        "El archivo no trae ningún evento de tipo {event_type} ({name_es}).",
+        "O arquivo não traz nenhum evento do tipo {event_type} ({name_pt}).",
+        "The file has no events of type {event_type} ({name_en}).",
+        "Verifique que envió el registro completo; si en el año no hubo eventos de este "
+        "tipo, avise a la secretaría.",
+        "Verifique se enviou o registro completo; se no ano não houve eventos deste tipo, "
+        "avise a secretaria.",
+        "Check that you sent the complete register; if there were no events of this type "
+        "in the year, tell the secretariat.",
+    ),
+    "event_count_jump": _r(
+        "warning",
+        "Eventos de tipo {event_type} ({name_es}): {count} en este archivo frente a "
+        "{previous} en el ciclo anterior; el número cambió más de {ratio} veces.",
+        "Eventos do tipo {event_type} ({name_pt}): {count} neste arquivo contra {previous} "
+        "no ciclo anterior; o número mudou mais de {ratio} vezes.",
+        "Events of type {event_type} ({name_en}): {count} in this file against {previous} "
+        "in the previous cycle; the number changed more than {ratio}-fold.",
+        "Verifique que el archivo trae el registro completo del año, sin filas repetidas. "
+        "Si el cambio es real, explíquelo a la secretaría.",
+        "Verifique se o arquivo traz o registro completo do ano, sem linhas repetidas. "
+        "Se a mudança for real, explique-a à secretaria.",
+        "Check that the file holds the year's complete register, with no repeated rows. "
+        "If the change is real, explain it to the secretariat.",
+    ),
 }
 
 

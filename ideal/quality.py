@@ -2,12 +2,19 @@
 
 The contract (``ideal.contract``) judges one row at a time. The rules here judge the
 table of rows that passed it: one row per key, one country per file, the countries and
-indicators expected in the cycle, plausible annual values, and jumps from the country's
-previous cycle. They are written for people in ``schemas/quality_rules.yaml``; this
-module turns that file and the catalogue into one GX ``ExpectationSuite`` per submission
-kind, runs it on a pandas frame of the accepted rows (``table_frame``), and translates
-GX's results back into ideal ``Issue`` findings (severity, the steward's row, column,
-value, rule, parameters), so a table finding reads like a row finding in every language.
+indicators (or event types) expected in the cycle, plausible annual values, and jumps
+from the country's previous cycle. They are written for people in
+``schemas/quality_rules.yaml``; this module turns that file and the catalogue into one
+GX ``ExpectationSuite`` per submission kind, runs it, and translates GX's results back
+into ideal ``Issue`` findings (severity, the steward's row, column, value, rule,
+parameters), so a table finding reads like a row finding in every language.
+
+Indicator files are judged on a pandas frame of their accepted rows (``table_frame``).
+Event files may hold a million rows, so GX never sees them: one DuckDB summary of the
+valid events (``summarize_events``; both row engines hand it the same relation) gives a
+frame of one row per country and catalogue event type, with its number of events, the
+previous cycle's, and how many rows repeat an earlier one; GX judges that frame and the
+findings point back to the steward's rows (``check_events``).
 
 GX needs seconds to import and tenths of a second to set up, so the context, the pandas
 data source, its one data asset and the suites are made once per process and reused;
@@ -21,17 +28,19 @@ import math
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ideal.catalogue import Catalogue, Names
+from ideal.catalogue import LANGS, Catalogue, Names
 from ideal.config import SCHEMAS_DIR
 from ideal.contract import Kind
 from ideal.messages import RULES, Severity
@@ -56,6 +65,40 @@ KEY_COLUMNS = ("country", "period", "indicator")
 NUMERIC_COLUMNS = ("value", "checked_value", "annual_value", "previous_value", "jump_ratio")
 SHOWN_COLUMNS = ("unit", "value_cell", "checked_text", "annual_text")
 FRAME_COLUMNS = ("source_row", *KEY_COLUMNS, *NUMERIC_COLUMNS, *SHOWN_COLUMNS)
+
+# Event-file column -> its typed column in the relation of valid events the summary reads
+# (named as the SQL path's clean query and core_threat__events name them).
+EVENT_FIELDS: dict[str, str] = {
+    "country": "country_iso3",
+    "date": "event_date",
+    "admin1": "admin1",
+    "event_type": "event_type",
+    "item": "item",
+    "quantity": "quantity",
+    "unit": "unit",
+    "source": "source",
+    "notes": "notes",
+}
+EVENT_ROW_COLUMNS = ("source_row", *EVENT_FIELDS.values())
+# A group of valid events identical to an earlier one (``repeated_events``): what its
+# finding shows. ``source_row`` is the group's first repeat, ``copies`` how many repeats
+# it has, ``later_rows`` the first of them.
+REPEAT_COLUMNS = (
+    "source_row", "first_row", "country", "event_type", "item", "date", "copies", "later_rows"
+)  # fmt: skip
+# Rows named in one finding on a group of repeats; the count says how many there are.
+REPEAT_ROWS_SHOWN = 10
+# The summary GX judges: one row per country of the file and catalogue event type.
+EVENT_FRAME_COLUMNS = (
+    "summary_row",
+    "country",
+    "event_type",
+    "n_events",
+    "reported_type",  # the event type if it has events, else empty (completeness)
+    "previous_events",
+    "count_ratio",  # as jump_ratio, on the numbers of events
+    "later_copies",  # rows repeating an earlier row of this country and type
+)
 
 
 class QualityCheckError(RuntimeError):
@@ -89,6 +132,20 @@ class DuplicateRule(TableRule):
         unknown = sorted(set(v) - set(KEY_COLUMNS))
         if unknown:
             raise ValueError(f"duplicate key columns {unknown} are not among {KEY_COLUMNS}")
+        return v
+
+
+class EventDuplicateRule(TableRule):
+    key: tuple[str, ...] = Field(min_length=1)
+    skip_units: tuple[str, ...] = ()
+    max_findings: int = Field(ge=1)
+
+    @field_validator("key")
+    @classmethod
+    def _known_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(v) - set(EVENT_FIELDS))
+        if unknown:
+            raise ValueError(f"event key columns {unknown} are not among {tuple(EVENT_FIELDS)}")
         return v
 
 
@@ -127,14 +184,24 @@ class JumpRule(TableRule):
         return self.min_size.get(unit, self.min_size["default"])
 
 
+class EventJumpRule(TableRule):
+    ratio: float = Field(gt=1)
+    min_count: int = Field(ge=0)
+
+
 class RuleSet(BaseModel):
+    """The table rules, in the order findings are listed."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     duplicate_row: DuplicateRule
+    duplicate_event: EventDuplicateRule
     multiple_countries: CountryRule
     country_not_expected: TableRule
     indicator_not_reported: TableRule
+    event_type_not_reported: TableRule
     implausible_value: PlausibilityRule
     value_jump: JumpRule
+    event_count_jump: EventJumpRule
 
     def by_code(self) -> dict[str, TableRule]:
         return {code: getattr(self, code) for code in type(self).model_fields}
@@ -164,6 +231,11 @@ class QualityRules(BaseModel):
         unknown = sorted(set(self.rules.value_jump.min_size) - {"default", *catalogue.units})
         if unknown:
             raise ValueError(f"value_jump.min_size names units not in the catalogue: {unknown}")
+        unknown = sorted(set(self.rules.duplicate_event.skip_units) - set(catalogue.units))
+        if unknown:
+            raise ValueError(
+                f"duplicate_event.skip_units names units not in the catalogue: {unknown}"
+            )
 
 
 def load_rules(path: Path | None = None) -> QualityRules:
@@ -267,12 +339,14 @@ def build_suite(
     *,
     with_expected_countries: bool = True,
     with_expected_indicators: bool = True,
+    with_expected_event_types: bool = True,
 ) -> Any:
     """The GX suite of a submission kind; each expectation's ``meta.rule`` is its rule code.
 
-    The expected countries and indicators change from cycle to cycle, so they are suite
-    parameters (``$PARAMETER``) given when a file is validated; a cycle without a list
-    leaves that expectation out.
+    The expected countries, indicators and event types change from cycle to cycle, so
+    they are suite parameters (``$PARAMETER``) given when a file is validated; a cycle
+    without a list leaves that expectation out. The event suite judges the frame of
+    ``summarize_events``, the indicator suite that of ``table_frame``.
     """
     rules = rules or load_rules()
     rules.check_units(catalogue)
@@ -292,6 +366,7 @@ def build_suite(
         suite.add_expectation(expectation)
 
     add("duplicate_row", exp.ExpectCompoundColumnsToBeUnique(column_list=list(r.duplicate_row.key)))
+    add("duplicate_event", exp.ExpectColumnValuesToBeBetween(column="later_copies", max_value=0))
     add(
         "multiple_countries",
         exp.ExpectColumnUniqueValueCountToBeBetween(
@@ -312,6 +387,13 @@ def build_suite(
                 column="indicator", value_set={"$PARAMETER": "expected_indicators"}
             ),
         )
+    if with_expected_event_types:
+        add(
+            "event_type_not_reported",
+            exp.ExpectColumnDistinctValuesToContainSet(
+                column="reported_type", value_set={"$PARAMETER": "expected_event_types"}
+            ),
+        )
     # One expectation per plausible range, on the frame's column for that range, naming
     # the indicators that share it. Cost decides the shape: GX spends about 7 ms on an
     # expectation, and 18 ms with a row_condition (it filters the frame with
@@ -327,6 +409,10 @@ def build_suite(
     add(
         "value_jump",
         exp.ExpectColumnValuesToBeBetween(column="jump_ratio", max_value=r.value_jump.ratio),
+    )
+    add(
+        "event_count_jump",
+        exp.ExpectColumnValuesToBeBetween(column="count_ratio", max_value=r.event_count_jump.ratio),
     )
     return suite
 
@@ -368,10 +454,11 @@ def _engine() -> _Engine:
 
 
 def _suite(
-    kind: SubmissionKind, catalogue: Catalogue, rules: QualityRules, countries: bool, inds: bool
+    kind: SubmissionKind, catalogue: Catalogue, rules: QualityRules, countries: bool, listed: bool
 ) -> Any:
+    """The cached suite; ``listed``: with the completeness check (indicators, event types)."""
     # Keyed by object identity; the entry keeps the objects alive so an id is never reused.
-    key = (kind, id(catalogue), id(rules), countries, inds)
+    key = (kind, id(catalogue), id(rules), countries, listed)
     with _LOCK:
         cached = _SUITES.get(key)
         if cached is None:
@@ -382,7 +469,8 @@ def _suite(
                 catalogue,
                 rules,
                 with_expected_countries=countries,
-                with_expected_indicators=inds,
+                with_expected_indicators=listed,
+                with_expected_event_types=listed,
             )
             cached = _SUITES[key] = (catalogue, rules, suite)
     return cached[2]
@@ -399,11 +487,19 @@ RESULT_FORMAT: dict[str, object] = {
 }
 
 
-def _validate(expectations: Any, frame: pd.DataFrame, parameters: Mapping[str, object]) -> Any:
+def _validate(
+    expectations: Any,
+    frame: pd.DataFrame,
+    parameters: Mapping[str, object],
+    *,
+    index: str = "source_row",
+) -> Any:
+    """Run a suite (or one expectation) on a frame; ``index`` names the frame's row column."""
+    result_format = {**RESULT_FORMAT, "unexpected_index_column_names": [index]}
     with _LOCK:
         batch = _engine().batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(
-            expectations, result_format=RESULT_FORMAT, expectation_parameters=dict(parameters)
+            expectations, result_format=result_format, expectation_parameters=dict(parameters)
         )
     for r in getattr(result, "results", [result]):
         if _raised(r.exception_info):
@@ -431,6 +527,8 @@ class _Run:
     rules: QualityRules
     cycle_id: str
     parameters: Mapping[str, list[str]]
+    index: str = "source_row"  # the frame's column GX names unexpected rows by
+    repeats: pd.DataFrame | None = None  # event files: the rows repeating an earlier one
 
 
 def check_table(
@@ -491,23 +589,26 @@ def check_table(
 
 
 def unexpected_rows(
-    result: Any, frame: pd.DataFrame, parameters: Mapping[str, object]
+    result: Any,
+    frame: pd.DataFrame,
+    parameters: Mapping[str, object],
+    index: str = "source_row",
 ) -> list[int]:
     """Every row one expectation found unexpected, even where its result lists only some."""
     details = result.result
-    listed = _listed_rows(details.get("unexpected_index_list"))
+    listed = _listed_rows(details.get("unexpected_index_list"), index)
     count = int(details.get("unexpected_count") or 0)
     if len(listed) < count:
         logger.info("GX listed %d of %d unexpected rows; completing the list", len(listed), count)
-        listed |= _complete(result.expectation_config, frame, listed, count, parameters)
+        listed |= _complete(result.expectation_config, frame, listed, count, parameters, index)
     return sorted(listed)
 
 
-def _listed_rows(entries: object) -> set[int]:
+def _listed_rows(entries: object, index: str = "source_row") -> set[int]:
     # One dict per row, or (with exclude_unexpected_values) one dict of lists.
     rows: set[int] = set()
     for entry in entries if isinstance(entries, list) else []:
-        value = entry["source_row"] if isinstance(entry, Mapping) else entry
+        value = entry[index] if isinstance(entry, Mapping) else entry
         rows.update(int(v) for v in (value if isinstance(value, list) else [value]))
     return rows
 
@@ -518,6 +619,7 @@ def _complete(
     listed: set[int],
     count: int,
     parameters: Mapping[str, object],
+    index: str = "source_row",
 ) -> set[int]:
     # Uniqueness depends on the other rows, so it is recomputed with pandas; a row-by-row
     # expectation is run again by GX on the rows not listed yet, until all are found.
@@ -527,9 +629,9 @@ def _complete(
     expectation = config.to_domain_obj()
     found = set(listed)
     while len(found) < count:
-        rest = frame[~frame["source_row"].isin(sorted(found))]
-        more = _validate(expectation, rest, parameters).result.get("unexpected_index_list")
-        rows = _listed_rows(more)
+        rest = frame[~frame[index].isin(sorted(found))]
+        more = _validate(expectation, rest, parameters, index=index).result
+        rows = _listed_rows(more.get("unexpected_index_list"), index)
         if not rows:
             logger.error("GX reports %d unexpected rows but lists %d", count, len(found))
             break
@@ -626,13 +728,104 @@ def _jumps(result: Any, run: _Run) -> list[Issue]:
     ]
 
 
+def _event_duplicates(result: Any, run: _Run) -> list[Issue]:
+    # GX names the (country, event type) rows with repeats; ``repeats`` names the rows
+    cells = run.frame.loc[unexpected_rows(result, run.frame, run.parameters, run.index)]
+    repeats = run.repeats if run.repeats is not None else pd.DataFrame(columns=[*REPEAT_COLUMNS])
+    flagged = pd.MultiIndex.from_frame(cells[["country", "event_type"]])
+    mine = repeats[pd.MultiIndex.from_frame(repeats[["country", "event_type"]]).isin(flagged)]
+    # a finding on the row: the summary holds typed values, not the cells as sent
+    names = {
+        code: {f"name_{lang}": item.name.get(lang) for lang in LANGS}
+        for code, item in run.catalogue.event_item_by_code.items()
+    }
+    limit = run.rules.rules.duplicate_event.max_findings
+    shown = mine.head(limit)
+    found = [
+        issue(
+            "duplicate_event",
+            row,
+            item=item,
+            **names[item],
+            date=date,
+            first_row=first,
+            copies=int(copies),
+            rows=_row_list(later, int(copies)),
+        )
+        for row, first, item, date, copies, later in zip(
+            shown["source_row"].tolist(),
+            shown["first_row"].tolist(),
+            shown["item"].tolist(),
+            shown["date"].tolist(),
+            shown["copies"].tolist(),
+            shown["later_rows"].tolist(),
+            strict=True,
+        )
+    ]
+    if len(mine) > limit:
+        found.append(issue("duplicate_event_more", groups=len(mine) - limit, shown=limit))
+    return found
+
+
+def _row_list(rows: Sequence[int], total: int) -> str:
+    """'3, 4, 5' or, past REPEAT_ROWS_SHOWN, '3, 4, … (12 in all)'."""
+    shown = ", ".join(str(int(r)) for r in list(rows)[:REPEAT_ROWS_SHOWN])
+    return shown if total <= REPEAT_ROWS_SHOWN else f"{shown} … ({total:,})"
+
+
+def _event_types_not_reported(result: Any, run: _Run) -> list[Issue]:
+    details = result.result
+    missing = set(details.get("partial_missing_list") or [])
+    expected = run.parameters["expected_event_types"]
+    if len(missing) < int(details.get("missing_count") or 0):  # GX lists at most 20
+        missing = set(expected) - set(run.frame["reported_type"].dropna())
+    types = run.catalogue.event_types
+    return [
+        issue(
+            "event_type_not_reported",
+            column="event_type",
+            event_type=code,
+            name_es=types[code].name.es,
+            name_pt=types[code].name.pt,
+            name_en=types[code].name.en,
+        )
+        for code in expected
+        if code in missing
+    ]
+
+
+def _event_count_jumps(result: Any, run: _Run) -> list[Issue]:
+    ratio = float(result.expectation_config.kwargs["max_value"])
+    cells = run.frame.loc[unexpected_rows(result, run.frame, run.parameters, run.index)]
+    types = run.catalogue.event_types
+    return [
+        issue(
+            "event_count_jump",
+            column="event_type",
+            event_type=code,
+            name_es=types[code].name.es,
+            name_pt=types[code].name.pt,
+            name_en=types[code].name.en,
+            count=int(n),
+            previous=int(before),
+            ratio=ratio,
+        )
+        for code, n, before in zip(
+            cells["event_type"], cells["n_events"], cells["previous_events"], strict=True
+        )
+    ]
+
+
 _READERS: dict[str, Callable[[Any, _Run], list[Issue]]] = {
     "duplicate_row": _duplicates,
+    "duplicate_event": _event_duplicates,
     "multiple_countries": _multiple_countries,
     "country_not_expected": _country_not_expected,
     "indicator_not_reported": _not_reported,
+    "event_type_not_reported": _event_types_not_reported,
     "implausible_value": _implausible,
     "value_jump": _jumps,
+    "event_count_jump": _event_count_jumps,
 }
 
 
@@ -643,3 +836,211 @@ def _text_at(frame: pd.DataFrame, row: int, column: str) -> str | None:
 
 def _number_at(frame: pd.DataFrame, row: int, column: str) -> float:
     return float(frame.at[row, column])  # type: ignore[arg-type]
+
+
+# -- event files: GX judges a summary made in DuckDB ----------------------------------------
+@dataclass(frozen=True)
+class EventSummary:
+    """What the event suite judges, computed in DuckDB from the file's valid events.
+
+    ``frame`` has one row per country of the file and catalogue event type
+    (``EVENT_FRAME_COLUMNS``), indexed by ``summary_row``; it is empty when no event is
+    valid. ``repeats`` has one row per valid event that repeats an earlier one
+    (``REPEAT_COLUMNS``), in row order.
+    """
+
+    frame: pd.DataFrame
+    repeats: pd.DataFrame
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({str(c) for c in self.frame["country"]})
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """The countries of an event file's valid events and its table findings."""
+
+    countries: list[str]
+    issues: list[Issue]
+
+
+def summarize_events(
+    con: duckdb.DuckDBPyConnection,
+    rows: str,
+    catalogue: Catalogue,
+    *,
+    previous: Mapping[str, Mapping[str, int]] | None = None,
+    rules: QualityRules | None = None,
+) -> EventSummary:
+    """The summary of the valid events that ``rows`` selects on ``con``.
+
+    ``rows`` is a SQL query with the columns ``EVENT_ROW_COLUMNS``, one row per valid
+    event. ``previous`` holds the previous cycle's number of events, country -> event
+    type -> count; a country it does not name is not judged for jumps. Whatever the
+    number of rows, GX gets one per country and event type: the rows are read twice in
+    full (events by country and type; a hash of each row's key) and once more for those
+    whose hash repeats (``repeated_events``).
+    """
+    rules = rules or load_rules()
+    started = time.perf_counter()
+    counts = {
+        (str(country), str(etype)): int(n)
+        for country, etype, n in con.execute(
+            f"SELECT country_iso3, event_type, count(*) FROM ({rows}) GROUP BY ALL"
+        ).fetchall()
+    }
+    if not counts:
+        return EventSummary(
+            pd.DataFrame(columns=list(EVENT_FRAME_COLUMNS)),
+            pd.DataFrame(columns=list(REPEAT_COLUMNS)),
+        )
+    dup = rules.rules.duplicate_event
+    repeats = repeated_events(con, rows, dup.key, dup.skip_units)
+    copies: Counter[tuple[str, str]] = Counter()
+    for country, etype, n in zip(
+        repeats["country"].tolist(),
+        repeats["event_type"].tolist(),
+        repeats["copies"].tolist(),
+        strict=True,
+    ):
+        copies[country, etype] += int(n)
+    min_count = rules.rules.event_count_jump.min_count
+    types = list(catalogue.event_types)
+    types += sorted({t for _, t in counts} - set(types))  # the contract admits none
+    records: list[dict[str, Any]] = []
+    for country in sorted({c for c, _ in counts}):
+        before = None if previous is None else previous.get(country)
+        for etype in types:
+            n = counts.get((country, etype), 0)
+            # a country with events last cycle had 0 of a type it did not report
+            was = math.nan if before is None else float(before.get(etype, 0))
+            judged = n > 0 and not math.isnan(was)
+            records.append(
+                {
+                    "summary_row": len(records),
+                    "country": country,
+                    "event_type": etype,
+                    "n_events": n,
+                    "reported_type": etype if n else None,
+                    "previous_events": was,
+                    "count_ratio": _jump_ratio(n, was, min_count) if judged else math.nan,
+                    "later_copies": copies[country, etype],
+                }
+            )
+    frame = pd.DataFrame.from_records(records, columns=list(EVENT_FRAME_COLUMNS))
+    frame.index = pd.Index(frame["summary_row"].to_numpy(), name=None)
+    logger.debug(
+        "event summary: %d events, %d repeating an earlier one, %.3f s",
+        sum(counts.values()),
+        sum(copies.values()),
+        time.perf_counter() - started,
+    )
+    return EventSummary(frame, repeats)
+
+
+def repeated_events(
+    con: duckdb.DuckDBPyConnection,
+    rows: str,
+    key: Sequence[str],
+    skip_units: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The groups of valid events identical in each ``key`` column, in row order.
+
+    One row per group (``REPEAT_COLUMNS``): its first repeat, the first row of the
+    group, its country, event type, item and date, how many repeats it has and the
+    first ``REPEAT_ROWS_SHOWN`` of them. Events in ``skip_units`` are not compared.
+    ``key`` names event-file columns (``EVENT_FIELDS``). One query: every row is hashed
+    on the cheaper part of its key (``_ROUGH_SKIP``) and the hashes sorted, so the rows
+    whose hash repeats are found without a million-entry hash table; only those rows are
+    then compared on the whole key. Equal hashes of different events (a collision, or
+    rows that differ only in a column left out) report nothing.
+    """
+    exact = ", ".join(EVENT_FIELDS[c] for c in key)
+    rough = ", ".join(EVENT_FIELDS[c] for c in key if c not in _ROUGH_SKIP) or exact
+    compared = (
+        f"SELECT * FROM ({rows}) WHERE unit NOT IN ({', '.join(map(_sql_text, skip_units))})"
+        if skip_units
+        else rows
+    )
+    return con.execute(
+        "WITH candidates AS (SELECT source_row FROM "
+        f"(SELECT source_row, hash({rough}) AS h FROM ({compared})) "
+        "QUALIFY h = lag(h) OVER (ORDER BY h) OR h = lead(h) OVER (ORDER BY h)), "
+        "grouped AS (SELECT source_row, country_iso3, event_type, item, event_date, "
+        f"min(source_row) OVER (PARTITION BY {exact}) AS first_row "
+        f"FROM ({compared}) WHERE source_row IN (SELECT source_row FROM candidates)) "
+        "SELECT min(source_row) AS source_row, first_row, any_value(country_iso3) AS country, "
+        "any_value(event_type) AS event_type, any_value(item) AS item, "
+        "strftime(any_value(event_date), '%Y-%m-%d') AS date, count(*) AS copies, "
+        f"list(source_row ORDER BY source_row)[1:{REPEAT_ROWS_SHOWN}] AS later_rows "
+        "FROM grouped WHERE source_row <> first_row GROUP BY first_row ORDER BY source_row"
+    ).df()
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# Left out of the rough hash (hashing text is what a million rows cost): a valid file has
+# one country, and an item's event type and unit follow from it in the catalogue. Leaving
+# a column out only makes more candidates; the whole key decides.
+_ROUGH_SKIP = frozenset({"country", "event_type", "unit"})
+
+
+def check_events(
+    con: duckdb.DuckDBPyConnection,
+    rows: str,
+    catalogue: Catalogue,
+    *,
+    cycle_id: str,
+    expected_countries: Collection[str] = (),
+    previous: Mapping[str, Mapping[str, int]] | None = None,
+    expected_event_types: Collection[str] | None = None,
+    rules: QualityRules | None = None,
+) -> EventTable:
+    """The table findings on an event file's valid events, in the rules file's order.
+
+    ``rows`` and ``previous`` are as for ``summarize_events``. ``expected_countries``
+    empty means any country; ``expected_event_types`` None means every catalogue event
+    type (cycles list none today).
+    """
+    rules = rules or load_rules()
+    summary = summarize_events(con, rows, catalogue, previous=previous, rules=rules)
+    if summary.frame.empty:
+        return EventTable([], [])
+    types = list(catalogue.event_types)
+    if expected_event_types is None:
+        expected = types
+    else:
+        wanted = set(expected_event_types)
+        if wanted - set(types):
+            unknown = sorted(wanted - set(types))
+            raise ValueError(f"expected event types not in the catalogue: {unknown}")
+        expected = [t for t in types if t in wanted]
+    run = _Run(
+        summary.frame,
+        catalogue,
+        rules,
+        cycle_id,
+        {"expected_countries": sorted(set(expected_countries)), "expected_event_types": expected},
+        index="summary_row",
+        repeats=summary.repeats,
+    )
+    started = time.perf_counter()
+    suite = _suite("events", catalogue, rules, bool(expected_countries), bool(expected))
+    result = _validate(suite, summary.frame, run.parameters, index=run.index)
+    logger.debug(
+        "event table quality: %d summary rows, %.3f s",
+        len(summary.frame),
+        time.perf_counter() - started,
+    )
+    found: dict[str, list[Issue]] = {}
+    for r in result.results:
+        if not r.success:
+            code = str(r.expectation_config.meta["rule"])
+            found.setdefault(code, []).extend(_READERS[code](r, run))
+    if found.get("multiple_countries"):
+        found.pop("country_not_expected", None)  # judged once the file has one country
+    issues = [i for code in rules.rules.by_code() for i in found.get(code, [])]
+    return EventTable(summary.countries, issues)

@@ -839,26 +839,18 @@ def _validate_events(
         issues += found
         if record is not None:
             events.append(ValidEvent(row_no, record))
-    clean_countries = [
-        str(r[0])
-        for r in con.execute(
-            f"SELECT DISTINCT country_iso3 FROM ({compiled.clean(typed)})"
-        ).fetchall()
-    ]
     logger.info(
         "SQL path: %d rows, %d flagged for pydantic (%d of them valid)",
         raw.n_rows,
         n_flagged,
         len(events),
     )
-    country, more = file_issues(
-        [*clean_countries, *(e.record.country for e in events)], ctx, expected_countries
-    )
+    # the table rules judge the clean rows and pydantic's alike (ideal.events.file_issues)
+    clean = compiled.clean(typed)
+    country, more = file_issues(ctx, expected_countries, events, con=con, clean=clean)
     issues += more
     sort_issues(issues)
-    return EventValidation(
-        country, [], issues, raw.n_rows, events=events, sql_clean=compiled.clean(typed)
-    )
+    return EventValidation(country, [], issues, raw.n_rows, events=events, sql_clean=clean)
 
 
 def _validate_indicators(

@@ -179,8 +179,16 @@ def test_event_headers_are_declared_in_spanish_and_portuguese() -> None:
 
 
 # -- a whole file ---------------------------------------------------------------------------
+# Below the rows of a test: one incident and one victim, so that every event type of the
+# catalogue is reported (the seizures come from the test).
+OTHER_TYPES = (
+    "Colombia;15/03/2025;Cauca;incidente;secuestro;1;count;GAULA;B;2;\n"
+    "Colombia;16/03/2025;Cauca;víctima;víctima de trata;1;count;Fiscalía;B;2;\n"
+)
+
+
 def findings(body: str, expected: tuple[str, ...] = ()) -> list[tuple[int | None, str]]:
-    raw = read_submission((HEADER_ES + "\n" + body).encode())
+    raw = read_submission((HEADER_ES + "\n" + body + (OTHER_TYPES if body else "")).encode())
     assert raw.kind == "events"
     result = validate_events(raw, ctx(raw.decimal), expected)
     return [(i.row, i.rule) for i in result.issues]
@@ -235,6 +243,7 @@ def test_an_excel_register_with_date_cells() -> None:
          "PN", "B", 2, None]
     )  # fmt: skip
     ws.append(["Ecuador", 45731, "Guayas", "incidente", "secuestro", 1, "count", "PN", "B", 2])
+    ws.append(["Ecuador", 45732, "Guayas", "víctima", "víctima de trata", 1, "count", "PN", "B", 2])
     buf = io.BytesIO()
     wb.save(buf)
     raw = read_submission(buf.getvalue())
@@ -244,6 +253,7 @@ def test_an_excel_register_with_date_cells() -> None:
     assert [(e.source_row, e.record.date) for e in result.events] == [
         (3, dt.date(2025, 3, 14)),
         (4, dt.date(2025, 3, 15)),
+        (5, dt.date(2025, 3, 16)),
     ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import duckdb
 import pytest
@@ -94,16 +94,33 @@ def encode(lines: list[str], encoding: str = "utf-8") -> bytes:
     return ("\n".join(lines) + "\n").encode(encoding)
 
 
-def both(data: bytes) -> Iterator[tuple[RawSubmission, ValidationResult]]:
+def both(
+    data: bytes, previous_events: Mapping[str, Mapping[str, int]] | None = None
+) -> Iterator[tuple[RawSubmission, ValidationResult]]:
     """The pydantic path's reading, then the SQL path's (staged on a live connection)."""
     catalogue, resolver = load_catalogue(), default_resolver()
-    raw, result = parse_and_validate(data, CYCLE, catalogue, resolver, TODAY, engine="pydantic")
+    raw, result = parse_and_validate(
+        data,
+        CYCLE,
+        catalogue,
+        resolver,
+        TODAY,
+        engine="pydantic",
+        previous_events=previous_events,
+    )
     assert raw is not None
     yield raw, result
     con = duckdb.connect()
     try:
         raw, result = parse_and_validate(
-            data, CYCLE, catalogue, resolver, TODAY, engine="sql", con=con
+            data,
+            CYCLE,
+            catalogue,
+            resolver,
+            TODAY,
+            engine="sql",
+            con=con,
+            previous_events=previous_events,
         )
         assert raw is not None
         yield raw, result
@@ -111,8 +128,13 @@ def both(data: bytes) -> Iterator[tuple[RawSubmission, ValidationResult]]:
         con.close()
 
 
-def assert_same(data: bytes, *, sql: bool = True) -> tuple[ValidationResult, ValidationResult]:
-    (py_raw, py), (sql_raw, via_sql) = both(data)
+def assert_same(
+    data: bytes,
+    *,
+    sql: bool = True,
+    previous_events: Mapping[str, Mapping[str, int]] | None = None,
+) -> tuple[ValidationResult, ValidationResult]:
+    (py_raw, py), (sql_raw, via_sql) = both(data, previous_events)
     assert (sql_raw.staged is not None) is sql, "the SQL path was (not) expected"
     assert (sql_raw.kind, sql_raw.n_rows, sql_raw.decimal) == (
         py_raw.kind,
@@ -151,6 +173,8 @@ def test_both_paths_give_the_same_findings_on_an_event_file() -> None:
         ("implausible_value", "warning"),
         ("missing_source", "warning"),
         ("multiple_countries", "error"),
+        ("duplicate_event", "warning"),  # GOOD, again and again
+        ("event_type_not_reported", "warning"),  # the one victim row is wrong
     } <= rules
     # rows as the steward sees them: header is row 1
     assert next(i.row for i in py.issues if i.rule == "unknown_country") == 1 + 97 + 1
@@ -201,6 +225,31 @@ def test_both_paths_type_every_valid_event_alike() -> None:
     assert 0 < len(via_sql.events) < len(py.events)  # most rows came typed from SQL
     assert typed_events(via_sql, con) == typed_events(py, None)
     con.close()
+
+
+def test_both_paths_judge_the_table_rules_alike() -> None:
+    # repeats among the rows SQL types, among those pydantic types, and across the two
+    lines = varied_lines(3000)
+    lines += [
+        lines[1],  # a clean row again
+        lines[1].replace("Colombia;", " Colombia ;", 1),  # pydantic reads it: the same event
+        "Colombia;02/01/2025;Nariño;incautación;cocaína;0,5;t;DIJIN;A;1;",  # 500 kg
+        "Colombia;02/01/2025;Nariño;incautación;cocaína;500;kg;DIJIN;B;2;",  # clean, the same
+        "Colombia;2025-01-02;Nariño;incautación;cocaína;500;KG;DIJIN;C;3;",  # odd, the same
+    ]
+    previous = {"COL": {"seizure": 100, "incident": 600, "victim": 3000}}
+    py, _ = assert_same(encode(lines), previous_events=previous)
+    repeats = [
+        (i.row, i.params["first_row"], i.params["rows"])
+        for i in py.issues
+        if i.rule == "duplicate_event"
+    ]
+    assert (3002, 2, "3002, 3003") in repeats
+    assert [r for r in repeats if r[0] > 3003] == [(3005, 3004, "3005, 3006")]
+    jumps = {
+        i.params["event_type"]: i.params["count"] for i in py.issues if i.rule == "event_count_jump"
+    }
+    assert jumps == {"seizure": 1805, "victim": 600}  # incidents: 600, as before
 
 
 INDICATOR_HEADER = (
@@ -280,13 +329,17 @@ def test_rows_below_notes_and_a_header_in_portuguese() -> None:
         "país;data;estado;tipo de evento;item;quantidade;unidade;fonte;confiabilidade;"
         "credibilidade;observações",
     ] + [
-        f"Brasil;{d:02d}/05/2025;Paraná;apreensão;maconha;{d},5;kg;PF;A;1;" for d in range(1, 29)
-    ] * 10
+        f"Brasil;{d:02d}/05/2025;Paraná;apreensão;maconha;{d},{k}5;kg;PF;A;1;"
+        for k in range(10)
+        for d in range(1, 29)
+    ]
     lines[40] = "Brasil;31/05/2025;Paraná;apreensão;maconha;1;kg;PF;A;7;"
     py, _ = assert_same(encode(lines))
-    assert [(i.row, i.rule) for i in py.issues] == [
-        (41, "invalid_credibility"),
-        (None, "country_not_expected"),
+    assert [(i.row, i.rule, i.params.get("event_type")) for i in py.issues] == [
+        (41, "invalid_credibility", None),
+        (None, "country_not_expected", None),
+        (None, "event_type_not_reported", "incident"),  # a register of seizures only
+        (None, "event_type_not_reported", "victim"),
     ]
 
 
