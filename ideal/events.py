@@ -28,7 +28,7 @@ from ideal.catalogue import Catalogue
 from ideal.contract import HARD_LIMIT_FACTOR, ContractContext, EventRecord
 from ideal.messages import RULES
 from ideal.readers import Cell, RawSubmission
-from ideal.validation import Issue, ValidationResult, issue
+from ideal.validation import Issue, RowFindings, ValidationResult, issue
 
 logger = logging.getLogger(__name__)
 
@@ -221,11 +221,13 @@ def validate_events(
         issues.append(issue("no_data_rows"))
         return EventValidation(None, [], issues, 0)
     events: list[ValidEvent] = []
+    listed = RowFindings()
     for row in raw.rows:
         record, found = check_event_row(row.cells, row.source_row, ctx)
-        issues += found
+        issues += listed.keep(found)
         if record is not None:
             events.append(ValidEvent(row.source_row, record))
+    issues += listed.summary()
     country, more = file_issues(ctx, expected_countries, events)
     issues += more
     sort_issues(issues)

@@ -407,6 +407,36 @@ RULES: dict[str, Rule] = {
         "Write the quantity in digits (e.g. 1234.5); every event has one: "
         "1 for one victim or incident.",
     ),
+    # -- many rows with the same finding (ideal.validation.RowFindings) ----------------
+    "more_errors": _r(
+        "error",
+        "Otras {count} filas tienen el mismo error ({like}) en la columna {column} que la "
+        "fila {first_row}; se listan solo las primeras {shown}.",
+        "Outras {count} linhas têm o mesmo erro ({like}) na coluna {column} que a linha "
+        "{first_row}; são listadas só as primeiras {shown}.",
+        "{count} more rows have the same error ({like}) in column {column} as row "
+        "{first_row}; only the first {shown} are listed.",
+        "Un mismo error en tantas filas suele tener una sola causa (p. ej. fechas escritas "
+        "mes/día/año): corríjala en toda la columna y verifique de nuevo.",
+        "Um mesmo erro em tantas linhas costuma ter uma só causa (p. ex. datas escritas "
+        "mês/dia/ano): corrija-a em toda a coluna e verifique novamente.",
+        "One error on so many rows usually has one cause (e.g. dates written "
+        "month/day/year): fix it in the whole column and validate again.",
+    ),
+    "more_warnings": _r(
+        "warning",
+        "Otras {count} filas tienen la misma advertencia ({like}) en la columna {column} "
+        "que la fila {first_row}; se listan solo las primeras {shown}.",
+        "Outras {count} linhas têm o mesmo aviso ({like}) na coluna {column} que a linha "
+        "{first_row}; são listadas só as primeiras {shown}.",
+        "{count} more rows have the same warning ({like}) in column {column} as row "
+        "{first_row}; only the first {shown} are listed.",
+        "Revise las filas listadas: si la advertencia es correcta para todas, no hace "
+        "falta corregir nada.",
+        "Revise as linhas listadas: se o aviso estiver correto para todas, não é preciso "
+        "corrigir nada.",
+        "Check the rows listed: if the warning holds for all of them, nothing needs fixing.",
+    ),
     # -- event files as a whole (schemas/quality_rules.yaml) ---------------------------
     "duplicate_event": _r(
         "warning",

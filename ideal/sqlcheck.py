@@ -84,7 +84,7 @@ from ideal.readers import (
     decide_decimal,
 )
 from ideal.reference import CountryResolver
-from ideal.validation import Issue, ValidationResult, issue
+from ideal.validation import Issue, RowFindings, ValidationResult, issue
 
 logger = logging.getLogger(__name__)
 
@@ -833,12 +833,14 @@ def _validate_events(
     typed = run_checks(con, compiled, raw.staged)
     events: list[ValidEvent] = []
     n_flagged = 0
+    listed = RowFindings()
     for row_no, _rules, cells in _flagged_rows(con, compiled, raw.staged):
         n_flagged += 1
         record, found = check_event_row(cells, row_no, ctx)
-        issues += found
+        issues += listed.keep(found)
         if record is not None:
             events.append(ValidEvent(row_no, record))
+    issues += listed.summary()
     logger.info(
         "SQL path: %d rows, %d flagged for pydantic (%d of them valid)",
         raw.n_rows,
@@ -878,15 +880,17 @@ def _validate_indicators(
     compiled = compile_indicator_checks(raw.staged, present, ctx, countries)
     typed = run_checks(con, compiled, raw.staged)
     valid: list[v.ValidRow] = []
+    listed = RowFindings()
     for row_no, _rules, cells in _flagged_rows(con, compiled, raw.staged):
         try:
             record = IndicatorRecord.model_validate(cells, context=ctx)
         except ValidationError as exc:
-            issues += v._issues_from_error(exc, raw, row_no, cells)
+            issues += listed.keep(v._issues_from_error(exc, raw, row_no, cells))
             continue
         value = cells.get("value")
         valid.append(v.ValidRow(row_no, record, None if value is None else str(value)))
-        issues += v._row_warnings(row_no, record, cells, ctx.catalogue)
+        issues += listed.keep(v._row_warnings(row_no, record, cells, ctx.catalogue))
+    issues += listed.summary()
     cur = con.execute(compiled.clean(typed))
     names = [d[0] for d in cur.description]
     while batch := cur.fetchmany(50_000):

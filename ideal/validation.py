@@ -48,6 +48,54 @@ class Issue:
         )
 
 
+# Row findings listed for one rule and column; the others are counted in one finding. A
+# systematic mistake (every date written month first) would otherwise list the same
+# finding hundreds of thousands of times, which helps no one and costs gigabytes.
+MAX_LISTED_PER_RULE = 1_000
+
+
+class RowFindings:
+    """The row findings of one file, at most ``limit`` listed per rule and column.
+
+    Both engines pass every row's findings through ``keep`` in row order and end with
+    ``summary``: one finding per rule and column with more than ``limit``, saying how
+    many more rows have it and which row was the first.
+    """
+
+    def __init__(self, limit: int = MAX_LISTED_PER_RULE) -> None:
+        self.limit = limit
+        self._listed: dict[tuple[str, str | None], int] = defaultdict(int)
+        self._first: dict[tuple[str, str | None], int | None] = {}
+        self._more: dict[tuple[str, str | None], tuple[Severity, int]] = {}
+
+    def keep(self, found: Sequence[Issue]) -> list[Issue]:
+        """The findings of one row that are still listed."""
+        out: list[Issue] = []
+        for i in found:
+            key = (i.rule, i.column)
+            if self._listed[key] < self.limit:
+                self._listed[key] += 1
+                self._first.setdefault(key, i.row)
+                out.append(i)
+            else:
+                self._more[key] = (i.severity, self._more.get(key, (i.severity, 0))[1] + 1)
+        return out
+
+    def summary(self) -> list[Issue]:
+        """One finding per rule and column whose findings were not all listed."""
+        return [
+            issue(
+                "more_errors" if severity == "error" else "more_warnings",
+                column=column,
+                like=rule,
+                count=count,
+                shown=self.limit,
+                first_row=self._first[rule, column],
+            )
+            for (rule, column), (severity, count) in self._more.items()
+        ]
+
+
 def issue(
     rule: str,
     row: int | None = None,
@@ -194,15 +242,17 @@ def validate_submission(
         return ValidationResult(None, [], issues, 0)
 
     valid: list[ValidRow] = []
+    listed = RowFindings()
     for row in raw.rows:
         try:
             record = IndicatorRecord.model_validate(row.cells, context=ctx)
         except ValidationError as exc:
-            issues += _issues_from_error(exc, raw, row.source_row, row.cells)
+            issues += listed.keep(_issues_from_error(exc, raw, row.source_row, row.cells))
             continue
         value = row.cells.get("value")
         valid.append(ValidRow(row.source_row, record, None if value is None else str(value)))
-        issues += _row_warnings(row.source_row, record, row.cells, ctx.catalogue)
+        issues += listed.keep(_row_warnings(row.source_row, record, row.cells, ctx.catalogue))
+    issues += listed.summary()
 
     countries = {v.record.country for v in valid}
     country = next(iter(countries)) if len(countries) == 1 else None

@@ -37,7 +37,7 @@ from ideal.sqlcheck import (
     max_length,
     staged_decimal,
 )
-from ideal.validation import ValidationResult
+from ideal.validation import MAX_LISTED_PER_RULE, ValidationResult
 
 TODAY = dt.date(2026, 1, 15)
 CYCLE = Cycle("2025", 2025, dt.date(2026, 3, 31), ("COL",))
@@ -449,3 +449,32 @@ def test_line_separators_other_than_newline_above_the_header() -> None:
     lines = event_lines(300, ATTENTION[:5], every=31)
     lines.insert(0, "Registro\u2028nacional\x0b2025;;")  # splitlines() would break these
     assert_same(encode(lines))
+
+
+def test_a_systematic_mistake_lists_its_first_rows_and_counts_the_rest_on_both_paths() -> None:
+    # dates written month first: every row whose day is above 12 is an invalid date
+    limit = MAX_LISTED_PER_RULE
+    lines = varied_lines(4 * limit + 500)
+    us = [lines[0]]
+    for line in lines[1:]:
+        country, date, rest = line.split(";", 2)
+        if "/" in date:
+            d, m, y = date.split("/")
+            date = f"{m}/{d}/{y}"
+        us.append(f"{country};{date};{rest}")
+    py, _ = assert_same(encode(us))
+    listed = [i for i in py.issues if i.rule == "invalid_date"]
+    [more] = [i for i in py.issues if i.rule == "more_errors"]
+    wrong = sum(
+        1 for line in us[1:] if "/" in line.split(";")[1] and int(line.split(";")[1][3:5]) > 12
+    )
+    assert len(listed) == limit and wrong > limit
+    assert (more.severity, more.row, more.column) == ("error", None, "date")
+    assert more.params == {
+        "like": "invalid_date",
+        "count": wrong - limit,
+        "shown": limit,
+        "first_row": listed[0].row,
+    }
+    assert f"{wrong - limit} filas" in more.message("es")[0]
+    assert py.status == "rejected"
