@@ -33,14 +33,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import duckdb
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ideal.catalogue import LANGS, Catalogue, Names
+from ideal.catalogue import Catalogue, Names
 from ideal.config import SCHEMAS_DIR
 from ideal.contract import Kind
 from ideal.messages import RULES, Severity
@@ -673,24 +673,37 @@ def _country_not_expected(result: Any, run: _Run) -> list[Issue]:
     return [issue("country_not_expected", country=str(outside[0]), cycle=run.cycle_id)]
 
 
-def _not_reported(result: Any, run: _Run) -> list[Issue]:
+def _missing(result: Any, expected: Sequence[str], present: pd.Series) -> list[str]:
+    """The expected codes a contain-set expectation found missing, in expected order."""
     details = result.result
     missing = set(details.get("partial_missing_list") or [])
-    expected = run.parameters["expected_indicators"]
     if len(missing) < int(details.get("missing_count") or 0):  # GX lists at most 20
-        missing = set(expected) - set(run.frame["indicator"])
+        missing = set(expected) - set(present.dropna())
+    return [code for code in expected if code in missing]
+
+
+class _NameParams(TypedDict):
+    name_es: str
+    name_pt: str
+    name_en: str
+
+
+def _names(names: Names) -> _NameParams:
+    """A catalogue name as message parameters, one per working language."""
+    return {"name_es": names.es, "name_pt": names.pt, "name_en": names.en}
+
+
+def _not_reported(result: Any, run: _Run) -> list[Issue]:
+    expected = run.parameters["expected_indicators"]
     by_code = run.catalogue.indicator_by_code
     return [
         issue(
             "indicator_not_reported",
             column="indicator",
             indicator=code,
-            name_es=by_code[code].name.es,
-            name_pt=by_code[code].name.pt,
-            name_en=by_code[code].name.en,
+            **_names(by_code[code].name),
         )
-        for code in expected
-        if code in missing
+        for code in _missing(result, expected, run.frame["indicator"])
     ]
 
 
@@ -735,10 +748,7 @@ def _event_duplicates(result: Any, run: _Run) -> list[Issue]:
     flagged = pd.MultiIndex.from_frame(cells[["country", "event_type"]])
     mine = repeats[pd.MultiIndex.from_frame(repeats[["country", "event_type"]]).isin(flagged)]
     # a finding on the row: the summary holds typed values, not the cells as sent
-    names = {
-        code: {f"name_{lang}": item.name.get(lang) for lang in LANGS}
-        for code, item in run.catalogue.event_item_by_code.items()
-    }
+    names = {code: _names(item.name) for code, item in run.catalogue.event_item_by_code.items()}
     limit = run.rules.rules.duplicate_event.max_findings
     shown = mine.head(limit)
     found = [
@@ -774,23 +784,16 @@ def _row_list(rows: Sequence[int], total: int) -> str:
 
 
 def _event_types_not_reported(result: Any, run: _Run) -> list[Issue]:
-    details = result.result
-    missing = set(details.get("partial_missing_list") or [])
     expected = run.parameters["expected_event_types"]
-    if len(missing) < int(details.get("missing_count") or 0):  # GX lists at most 20
-        missing = set(expected) - set(run.frame["reported_type"].dropna())
     types = run.catalogue.event_types
     return [
         issue(
             "event_type_not_reported",
             column="event_type",
             event_type=code,
-            name_es=types[code].name.es,
-            name_pt=types[code].name.pt,
-            name_en=types[code].name.en,
+            **_names(types[code].name),
         )
-        for code in expected
-        if code in missing
+        for code in _missing(result, expected, run.frame["reported_type"])
     ]
 
 
@@ -803,9 +806,7 @@ def _event_count_jumps(result: Any, run: _Run) -> list[Issue]:
             "event_count_jump",
             column="event_type",
             event_type=code,
-            name_es=types[code].name.es,
-            name_pt=types[code].name.pt,
-            name_en=types[code].name.en,
+            **_names(types[code].name),
             count=int(n),
             previous=int(before),
             ratio=ratio,
