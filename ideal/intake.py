@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -187,16 +187,13 @@ def previous_cycle_values(
     con: duckdb.DuckDBPyConnection, cycle: Cycle
 ) -> dict[str, dict[str, float]]:
     """The latest earlier cycle's current annual values, country -> indicator -> value."""
-    rows = con.execute(
-        "WITH prev AS (SELECT c.cycle_id FROM core_cycle__cycles c "
-        "WHERE c.period_year < ? AND EXISTS (SELECT 1 FROM core_threat__indicator_values v "
-        "WHERE v.cycle_id = c.cycle_id) ORDER BY c.period_year DESC LIMIT 1) "
-        "SELECT v.country_iso3, v.indicator_code, v.value "
-        "FROM core_threat__indicator_values v JOIN raw_intake__submissions s "
-        "USING (submission_sha256) WHERE v.cycle_id = (SELECT cycle_id FROM prev) "
-        "AND s.is_current AND v.value IS NOT NULL",
-        [cycle.period_year],
-    ).fetchall()
+    rows = _from_previous_cycle(
+        con,
+        cycle,
+        "core_threat__indicator_values",
+        "t.indicator_code, t.value",
+        "AND t.value IS NOT NULL",
+    )
     out: dict[str, dict[str, float]] = {}
     for country, indicator, value in rows:
         out.setdefault(country, {})[indicator] = float(value)
@@ -207,20 +204,31 @@ def previous_cycle_event_counts(
     con: duckdb.DuckDBPyConnection, cycle: Cycle
 ) -> dict[str, dict[str, int]]:
     """The latest earlier cycle's current events counted, country -> event type -> count."""
-    rows = con.execute(
-        "WITH prev AS (SELECT c.cycle_id FROM core_cycle__cycles c "
-        "WHERE c.period_year < ? AND EXISTS (SELECT 1 FROM core_threat__events e "
-        "WHERE e.cycle_id = c.cycle_id) ORDER BY c.period_year DESC LIMIT 1) "
-        "SELECT e.country_iso3, e.event_type, count(*) "
-        "FROM core_threat__events e JOIN raw_intake__submissions s "
-        "USING (submission_sha256) WHERE e.cycle_id = (SELECT cycle_id FROM prev) "
-        "AND s.is_current GROUP BY ALL",
-        [cycle.period_year],
-    ).fetchall()
+    rows = _from_previous_cycle(
+        con, cycle, "core_threat__events", "t.event_type, count(*)", "GROUP BY ALL"
+    )
     out: dict[str, dict[str, int]] = {}
     for country, event_type, n in rows:
         out.setdefault(country, {})[event_type] = int(n)
     return out
+
+
+def _from_previous_cycle(
+    con: duckdb.DuckDBPyConnection, cycle: Cycle, table: str, select: str, tail: str
+) -> list[tuple[Any, ...]]:
+    """(country, *select) over ``table``'s rows of the latest earlier cycle with any.
+
+    Only rows of current submissions count; ``tail`` ends the query (a filter, a GROUP BY).
+    """
+    return con.execute(
+        "WITH prev AS (SELECT c.cycle_id FROM core_cycle__cycles c "
+        f"WHERE c.period_year < ? AND EXISTS (SELECT 1 FROM {table} p "
+        "WHERE p.cycle_id = c.cycle_id) ORDER BY c.period_year DESC LIMIT 1) "
+        f"SELECT t.country_iso3, {select} FROM {table} t JOIN raw_intake__submissions s "
+        "USING (submission_sha256) WHERE t.cycle_id = (SELECT cycle_id FROM prev) "
+        f"AND s.is_current {tail}",
+        [cycle.period_year],
+    ).fetchall()
 
 
 def _wants_sql(data: bytes, engine: Engine) -> bool:
