@@ -42,7 +42,13 @@ from ideal.cycles import Cycle
 from ideal.events import EventValidation, ValidEvent, validate_events
 from ideal.readers import RawSubmission, UnreadableFile, read_submission, sniff_csv, sniff_format
 from ideal.reference import CountryResolver
-from ideal.sqlcheck import SQL_MIN_ROWS, SqlPathUnavailable, drop_staged, validate_large_csv
+from ideal.sqlcheck import (
+    NOT_UTF8,
+    SQL_MIN_ROWS,
+    SqlPathUnavailable,
+    drop_staged,
+    validate_large_csv,
+)
 from ideal.validation import (
     Issue,
     IssueCounts,
@@ -155,21 +161,27 @@ def parse_and_validate(
         previous_event_counts=previous_events,
     )
     if engine != "pydantic" and _wants_sql(data, engine):
-        try:
-            layout = sniff_csv(data)
-            with _duckdb(con) as c:
-                raw, result = validate_large_csv(
-                    c, data, layout, ctx, cycle.expected_countries, path
-                )
-                if con is None:  # the staged rows die with the private connection
-                    raw.staged = None
-                    if isinstance(result, EventValidation):
-                        result.sql_clean = None
-                return raw, result
-        except UnreadableFile:
-            pass  # the full reader below says what is wrong, as for any file
-        except SqlPathUnavailable as exc:
-            logger.info("pydantic path for this file: %s", exc.reason)
+        # The encoding is first judged on the head only (DuckDB checks every byte);
+        # a file with other bytes further down is judged again on the whole.
+        for whole in (False, True):
+            try:
+                layout = sniff_csv(data, whole=whole)
+                with _duckdb(con) as c:
+                    raw, result = validate_large_csv(
+                        c, data, layout, ctx, cycle.expected_countries, path
+                    )
+                    if con is None:  # the staged rows die with the private connection
+                        raw.staged = None
+                        if isinstance(result, EventValidation):
+                            result.sql_clean = None
+                    return raw, result
+            except UnreadableFile:
+                break  # the full reader below says what is wrong, as for any file
+            except SqlPathUnavailable as exc:
+                if exc.reason == NOT_UTF8 and not whole:
+                    continue
+                logger.info("pydantic path for this file: %s", exc.reason)
+                break
     try:
         raw = read_submission(data)
     except UnreadableFile as exc:

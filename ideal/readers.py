@@ -13,6 +13,7 @@ SQL path of ``ideal.sqlcheck`` uses it to let DuckDB read the rows of a large fi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -225,16 +226,26 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return data.decode(codec), encoding
 
 
-def detect_encoding(data: bytes) -> str:
+def detect_encoding(data: bytes, *, whole: bool = True) -> str:
     """The encoding of a text submission: utf-16, utf-8-sig, utf-8, cp1252 or latin-1.
 
-    The whole file must decode; the first 64 KiB must look like text.
+    The whole file must decode; the first 64 KiB must look like text. With ``whole``
+    False, a file whose first 64 KiB are UTF-8 is taken for UTF-8 without decoding the
+    rest: for a reader that checks every byte itself (DuckDB refuses invalid UTF-8).
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     sample = data[:65536]
     if b"\x00" in sample:
         raise UnreadableFile("binary")
+    if not whole:
+        try:  # not final: a character cut at the end of the sample is no error
+            head = codecs.getincrementaldecoder("utf-8-sig")().decode(sample, final=False)
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _mostly_text(head):
+                return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             data.decode(encoding)  # the whole file, so a bad byte far down is caught here
@@ -282,14 +293,15 @@ def _choose_delimiter(head_lines: list[str]) -> str:
 SNIFF_BYTES = 1024 * 1024
 
 
-def sniff_csv(data: bytes) -> CsvLayout:
+def sniff_csv(data: bytes, *, whole: bool = True) -> CsvLayout:
     """Encoding, delimiter, header and kind of a CSV file, from its first lines only.
 
     The head is read exactly as ``read_csv`` reads the whole file (same delimiter
-    choice, same records, same line numbers), so the two agree on the layout. A head
+    choice, same records, same line numbers), so the two agree on the layout. ``whole``
+    is as for ``detect_encoding``. A head
     too long to hold the lines the header is looked for in raises UnreadableFile.
     """
-    encoding = detect_encoding(data)
+    encoding = detect_encoding(data, whole=whole)
     codec = "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
     head = data[:SNIFF_BYTES].decode(codec, errors="replace")
     if not _mostly_text(head[:65536]):

@@ -101,6 +101,10 @@ _SAFE_WORD = f"[A-Za-z0-9{SAFE_LETTERS} _]+"  # event types and items
 _MAX_NUMBER_CHARS = 20  # longer digit strings go to pydantic (rounding stays Python's)
 
 
+# The reason given when a file taken for UTF-8 from its head has other bytes further down.
+NOT_UTF8 = "bytes that are not UTF-8 past the head of the file"
+
+
 class SqlPathUnavailable(Exception):
     """The file cannot take the SQL path; ``reason`` says why (it takes pydantic's)."""
 
@@ -697,6 +701,8 @@ def stage_csv(
                 f"strict_mode=true, encoding={lit(readable.encoding)})"
             )
         except duckdb.Error as exc:
+            if "Invalid unicode" in str(exc):
+                raise SqlPathUnavailable(NOT_UTF8) from None
             raise SqlPathUnavailable(f"DuckDB cannot read it: {str(exc)[:200]}") from None
     row = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {name}").fetchone()
     n_records, first, last = (int(row[0]), int(row[1] or 0), int(row[2] or 0)) if row else (0, 0, 0)

@@ -478,3 +478,16 @@ def test_a_systematic_mistake_lists_its_first_rows_and_counts_the_rest_on_both_p
     }
     assert f"{wrong - limit} filas" in more.message("es")[0]
     assert py.status == "rejected"
+
+
+def test_a_byte_that_is_not_utf8_far_below_the_head_is_read_as_cp1252() -> None:
+    # The encoding is judged on the head first; DuckDB meets the stray byte and the file
+    # is judged again on the whole: cp1252, still on the SQL path.
+    lines = event_lines(1500, ATTENTION[:6], every=97)
+    head = ("\n".join(lines[:-1]) + "\n").encode("utf-8")
+    assert len(head) > 65536
+    data = head + (lines[-1] + "Operación Ñandú\n").encode("cp1252")
+    (py_raw, py), (sql_raw, via_sql) = both(data)
+    assert sql_raw.staged is not None  # the SQL path, on its second reading
+    assert py_raw.encoding == sql_raw.encoding == "cp1252"
+    assert via_sql.issues == py.issues and via_sql.status == py.status == "rejected"
