@@ -3,16 +3,20 @@
 Regenerating with the default seed must give the committed files (CSV/JSON/YAML byte for
 byte, XLSX cell for cell); every expected country must have a 2024 file; and each
 deliberate mistake listed in data/demo/README.md must be present in the raw cells.
-The raw reader here is independent of ``ideal.readers`` on purpose: it checks what the
-files contain, not what the intake makes of them.
+Colombia's 2025 event register must agree with its indicator file, by the aggregation
+rules, on every indicator but one (firearms), and the intake must accept it without
+changing what scoring reads. The raw reader here is independent of ``ideal.readers`` on
+purpose: it checks what the files contain, not what the intake makes of them.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import io
 import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +26,10 @@ import openpyxl
 import pytest
 import yaml
 
-from ideal.catalogue import load_catalogue
+from ideal.aggregation import load_rules
+from ideal.catalogue import fold, load_catalogue
+from ideal.config import SCHEMAS_DIR
+from ideal.contract import column_headers
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 CYCLE_IDS = ("2024", "2025")
@@ -40,7 +47,16 @@ HEADER_TO_CANONICAL = {
     "credibility": "credibility", "credibilidad": "credibility", "credibilidade": "credibility",
     "trend": "trend", "tendencia": "trend", "tendência": "trend",
     "notes": "notes", "notas": "notes", "observações": "notes",
+    # event records
+    "date": "date", "fecha": "date", "data": "date",
+    "admin1": "admin1", "departamento": "admin1", "estado": "admin1",
+    "event_type": "event_type", "tipo de evento": "event_type",
+    "item": "item", "elemento": "item",
+    "quantity": "quantity", "cantidad": "quantity", "quantidade": "quantity",
 }  # fmt: skip
+EVENT_REGISTER = Path("2025") / "COL_eventos_2025.csv"
+SQL_PATH_ROWS = 20_000  # ideal.sqlcheck.SQL_MIN_ROWS: larger CSV files take the SQL path
+MAX_REGISTER_BYTES = 1_500_000
 
 Row = dict[str, Any]
 
@@ -120,6 +136,15 @@ def number(cell: Any, decimal: str) -> float:
 
 def files_of(cycle: str) -> list[Path]:
     return sorted(p for p in (DEMO / cycle).iterdir() if p.is_file())
+
+
+def is_event_file(path: Path) -> bool:
+    rows, _ = read_raw(path)
+    return bool(rows) and "event_type" in rows[0]
+
+
+def indicator_files_of(cycle: str) -> list[Path]:
+    return [p for p in files_of(cycle) if not is_event_file(p)]
 
 
 def file_of(gen: ModuleType, cycle: str, iso3: str) -> Path:
@@ -263,7 +288,7 @@ def test_files_show_the_realities_of_national_data() -> None:
     tokens: set[str] = set()
     periods: set[str] = set()
     for cycle in CYCLE_IDS:
-        for path in files_of(cycle):
+        for path in indicator_files_of(cycle):
             rows, _ = read_raw(path)
             tokens |= {str(r["value"]) for r in rows if str(r["value"]) in MISSING_TOKENS}
             tokens |= {"<5" for r in rows if r["value"] == "<5"}
@@ -278,3 +303,138 @@ def test_files_show_the_realities_of_national_data() -> None:
         if p.suffix == ".xlsx"
     }  # fmt: skip
     assert any(len(names) == 2 for names in sheets.values()), "a workbook with a notes sheet"
+
+
+# -- Colombia's event register (cycle 2025) ---------------------------------------------------
+def _register() -> tuple[list[Row], str]:
+    return read_raw(DEMO / EVENT_REGISTER)
+
+
+def _reported(path: Path) -> dict[str, float]:
+    rows, decimal = read_raw(path)
+    return {r["indicator"]: number(r["value"], decimal) for r in rows}
+
+
+def test_only_colombia_sends_an_event_register_and_only_in_2025() -> None:
+    events = [p.relative_to(DEMO) for c in CYCLE_IDS for p in files_of(c) if is_event_file(p)]
+    assert events == [EVENT_REGISTER]
+    assert (DEMO / "2025" / "COL_ideal_2025.csv").is_file(), "sent beside its indicator file"
+    assert len(files_of("2025")) == 18  # 16 countries (no JAM), PRY twice, COL's register
+
+
+def test_colombia_register_is_written_as_a_colombian_export(gen: ModuleType) -> None:
+    data = (DEMO / EVENT_REGISTER).read_bytes()
+    assert len(data) < MAX_REGISTER_BYTES
+    assert not data.startswith(b"\xef\xbb\xbf") and b"\xed" in data  # cp1252: í is one byte
+    text = data.decode("cp1252")
+    header = text.split("\r\n", 1)[0]
+    assert header.split(";") == list(column_headers("es", "events").values())
+    rows, decimal = _register()
+    assert decimal == "," and 1000 < len(rows) < SQL_PATH_ROWS
+    assert {r["country"] for r in rows} == {"COL"}
+    for r in rows:
+        assert re.fullmatch(r"[0-3][0-9]/[01][0-9]/2025", r["date"]), r
+        dt.datetime.strptime(r["date"], "%d/%m/%Y")
+        assert r["reliability"] in GRADES and r["credibility"] in CREDIBILITIES, r
+    departments = {r["admin1"] for r in rows}
+    assert departments <= set(gen.COL_DEPARTMENTS) and len(gen.COL_DEPARTMENTS) == 33
+    assert len(departments) == 33, "every department has some event"
+    quantities = [r["quantity"] for r in rows]
+    assert any("." in q and "," in q for q in quantities), "1.234,5"
+    sources = {r["source"] for r in rows}
+    assert {"Armada de Colombia", "Fiscalía General de la Nación"} <= sources
+    assert any(r["notes"] for r in rows) and any(not r["notes"] for r in rows)
+
+
+def test_colombia_register_uses_the_catalogue_in_spanish() -> None:
+    catalogue = load_catalogue()
+    rules = yaml.safe_load((SCHEMAS_DIR / "quality_rules.yaml").read_text(encoding="utf-8"))
+    duplicate = rules["rules"]["duplicate_event"]
+    rows, decimal = _register()
+    seen: set[tuple[Any, ...]] = set()
+    types: set[str] = set()
+    for r in rows:
+        etype = catalogue.event_type_spellings[fold(r["event_type"])]
+        item = catalogue.event_types[etype].items[catalogue.event_item_spellings[fold(r["item"])]]
+        assert r["event_type"] == catalogue.event_types[etype].name.es, r
+        assert r["item"] == item.name.es and r["unit"] == item.unit, r
+        low, high = item.plausible
+        assert low <= number(r["quantity"], decimal) <= high, r
+        types.add(etype)
+        if item.unit in duplicate["skip_units"]:
+            continue
+        key = tuple(number(r[c], decimal) if c == "quantity" else r[c] for c in duplicate["key"])
+        assert key not in seen, f"duplicate_event would flag {r}"
+        seen.add(key)
+    assert types == set(catalogue.event_types)
+
+
+def test_colombia_register_agrees_with_its_indicator_file_but_for_firearms() -> None:
+    """By the aggregation rules and their tolerance: one disagreement, firearms ~15 % short."""
+    catalogue, rules = load_catalogue(), load_rules()
+    reported = _reported(DEMO / "2025" / "COL_ideal_2025.csv")
+    rows, decimal = _register()
+    aggregated: dict[str, float] = {}
+    for r in rows:
+        etype = catalogue.event_type_spellings[fold(r["event_type"])]
+        item = catalogue.event_item_spellings[fold(r["item"])]
+        for rule in rules.rules:
+            if rule.event_type == etype and item in rule.items:
+                one = 1.0 if rule.measure == "count_events" else number(r["quantity"], decimal)
+                aggregated[rule.indicator] = aggregated.get(rule.indicator, 0.0) + one
+    assert set(aggregated) == {rule.indicator for rule in rules.rules} <= set(reported)
+    disagree = {}
+    for rule in rules.rules:
+        value, tol = reported[rule.indicator], rules.tolerance_of(rule)
+        if abs(aggregated[rule.indicator] - value) > max(tol.absolute, tol.relative * value):
+            disagree[rule.indicator] = aggregated[rule.indicator] / value
+    assert list(disagree) == ["firearms_seized_count"]
+    assert 0.84 < disagree["firearms_seized_count"] < 0.86
+
+
+@pytest.mark.slow
+def test_colombia_register_is_accepted_and_scoring_reads_the_same(tmp_path: Path) -> None:
+    """The intake accepts the register without findings; the reconciliation shows the one
+    disagreement; COL's values for scoring stay the reported ones, so its scores do not move
+    (scoring reads nothing else of the cycle: ideal.assessment)."""
+    from ideal.assessment import ensure_cycle, ingest_paths
+    from ideal.config import workspace
+    from ideal.cycles import load_cycles_file
+    from ideal.warehouse import connect
+
+    ws = workspace(tmp_path / "home", tmp_path / "reports").ensure()
+    cycle = next(c for c in load_cycles_file(DEMO / "cycles.yaml") if c.cycle_id == "2025")
+    ensure_cycle(ws, cycle)
+    scoring = (
+        "SELECT * FROM core_threat__scoring_values WHERE cycle_id = '2025' "
+        "AND country_iso3 = 'COL' ORDER BY indicator_code"
+    )
+    ingest_paths(ws, "2025", [DEMO / "2025" / "COL_ideal_2025.csv"])
+    with connect(ws.warehouse_path, read_only=True) as con:
+        before = con.execute(scoring).fetchall()
+    (outcome,) = ingest_paths(ws, "2025", [DEMO / EVENT_REGISTER])
+    with connect(ws.warehouse_path, read_only=True) as con:
+        status = con.execute(
+            "SELECT submission_kind, submission_status, n_rows, n_errors, n_warnings "
+            "FROM raw_intake__submissions WHERE submission_sha256 = ?",
+            [outcome.sha256],
+        ).fetchone()
+        after = con.execute(scoring).fetchall()
+        origins = con.execute(
+            "SELECT DISTINCT value_origin FROM core_threat__scoring_values "
+            "WHERE cycle_id = '2025' AND country_iso3 = 'COL'"
+        ).fetchall()
+        n_aggregated = con.execute(
+            "SELECT count(*) FROM core_threat__event_indicator_values "
+            "WHERE cycle_id = '2025' AND country_iso3 = 'COL'"
+        ).fetchone()
+        mismatches = con.execute(
+            "SELECT indicator_code FROM core_threat__reconciliation "
+            "WHERE cycle_id = '2025' AND country_iso3 = 'COL' AND is_mismatch"
+        ).fetchall()
+    n_rows = len(_register()[0])
+    assert status == ("events", "accepted", n_rows, 0, 0)
+    assert n_aggregated == (len(load_rules().rules),)
+    assert mismatches == [("firearms_seized_count",)]
+    assert origins == [("reported",)]
+    assert after == before

@@ -1,15 +1,18 @@
-"""Generate the demo submissions: 17 national files per cycle, for cycles 2024 and 2025.
+"""Generate the demo submissions: the national indicator files of cycles 2024 and 2025
+(one per country, 17 in 2024), and one event register (Colombia, 2025).
 
 The files look like what national data stewards really send: CSV in UTF-8 or exported
 by a Spanish-locale Excel (``;``, decimal comma, cp1252), UTF-8 with a BOM, XLSX with
 title rows and a notes sheet, one JSON file; headers in Spanish, Portuguese or English;
 quarters for some flow indicators; "n/d" and "<5" where stewards write them. Cycle
-2025 carries the deliberate mistakes listed in ``README.md``.
+2025 carries the deliberate mistakes listed in ``README.md``, and Colombia's register of
+seizures, incidents and victims, whose totals agree with its indicator file within the
+tolerance of ``schemas/aggregation_rules.yaml`` except for one indicator (firearms).
 
 Magnitudes come from ``anchors.csv`` (public figures extracted by ``anchors.py``) and
 the country profiles below. Everything is deterministic: the same seed gives
 byte-identical CSV/JSON files and identical XLSX contents (and, here, identical bytes).
-The generator reads only ``anchors.csv`` and the catalogue.
+The generator reads only ``anchors.csv``, the catalogue and the aggregation rules.
 
 Run: ``.venv/bin/python data/demo/generate.py [--out DIR] [--seed N]``.
 """
@@ -25,7 +28,7 @@ import logging
 import math
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -36,7 +39,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from ideal.catalogue import Catalogue, Indicator, load_catalogue
+from ideal.aggregation import Rule, Rules, load_rules
+from ideal.catalogue import Catalogue, EventItem, Indicator, load_catalogue
+from ideal.contract import column_headers
 
 log = logging.getLogger("ideal.demo.generate")
 
@@ -949,6 +954,538 @@ def dominican_typo(rows: list[Row]) -> list[Row]:
 
 
 # ----------------------------------------------------------------------------------------
+# Event records (cycle 2025: Colombia's national event register, beside its indicator file)
+# ----------------------------------------------------------------------------------------
+# Which countries send an event register in which cycle: (cycle, iso3) -> file name. The
+# register is written in the country's style (COL: `;`, cp1252, decimal comma, `1.234,5`).
+EVENT_REGISTERS: dict[tuple[str, str], str] = {("2025", "COL"): "COL_eventos_{year}.csv"}
+
+# The register totals agree with the indicator file within the rules' tolerance
+# (schemas/aggregation_rules.yaml): each total is the reported value moved by a drawn
+# relative gap. Mining hectares are area detected in the year's incidents, below the
+# national survey's figure (the rule allows 25 %).
+REGISTER_GAP: tuple[float, float] = (-0.02, 0.01)
+REGISTER_GAP_BY_INDICATOR: dict[str, tuple[float, float]] = {"illegal_mining_ha": (-0.12, -0.04)}
+# The deliberate disagreement: the register misses some regional units' firearm seizures,
+# so its total falls this share below the reported value (outside the 5 % tolerance).
+REGISTER_SHORTFALL: dict[tuple[str, str, str], float] = {
+    ("2025", "COL", "firearms_seized_count"): 0.15,
+}
+
+# fmt: off
+COL_DEPARTMENTS: tuple[str, ...] = (
+    "Amazonas", "Antioquia", "Arauca", "Atlántico", "Bogotá, D.C.", "Bolívar", "Boyacá",
+    "Caldas", "Caquetá", "Casanare", "Cauca", "Cesar", "Chocó", "Córdoba", "Cundinamarca",
+    "Guainía", "Guaviare", "Huila", "La Guajira", "Magdalena", "Meta", "Nariño",
+    "Norte de Santander", "Putumayo", "Quindío", "Risaralda", "San Andrés y Providencia",
+    "Santander", "Sucre", "Tolima", "Valle del Cauca", "Vaupés", "Vichada",
+)
+# Where each kind of event happens: department (admin1) -> relative weight.
+PLACES: dict[str, dict[str, float]] = {
+    "cocaine_land": {
+        "Nariño": 14, "Antioquia": 12, "Valle del Cauca": 10, "Cauca": 9,
+        "Norte de Santander": 8, "Bogotá, D.C.": 6, "Putumayo": 6, "Bolívar": 5, "Córdoba": 4,
+        "Chocó": 4, "Atlántico": 3, "Santander": 3, "Meta": 3, "Caquetá": 3, "Guaviare": 2,
+        "Cesar": 2, "Magdalena": 2, "La Guajira": 2, "Sucre": 2, "Cundinamarca": 2,
+        "Risaralda": 1, "Huila": 1, "Tolima": 1, "Arauca": 1, "Quindío": 1, "Caldas": 1,
+        "Boyacá": 1,
+    },
+    "cocaine_sea": {
+        "Nariño": 8, "Valle del Cauca": 6, "Bolívar": 5, "Cauca": 3, "Chocó": 3,
+        "San Andrés y Providencia": 3, "Magdalena": 2, "La Guajira": 2, "Atlántico": 2,
+        "Antioquia": 2, "Sucre": 1, "Córdoba": 1,
+    },
+    "cannabis": {
+        "Cauca": 20, "Valle del Cauca": 8, "Antioquia": 8, "Bogotá, D.C.": 8, "Risaralda": 5,
+        "Cundinamarca": 4, "Santander": 4, "Quindío": 3, "Caldas": 3, "Tolima": 3, "Huila": 3,
+        "Norte de Santander": 3, "Atlántico": 3, "Nariño": 3, "Meta": 3, "Magdalena": 3,
+        "Bolívar": 2, "Boyacá": 2, "Cesar": 2, "La Guajira": 2, "Córdoba": 2, "Sucre": 1,
+    },
+    "urban": {
+        "Bogotá, D.C.": 20, "Antioquia": 16, "Valle del Cauca": 12, "Atlántico": 8,
+        "Santander": 5, "Bolívar": 5, "Cundinamarca": 5, "Norte de Santander": 4,
+        "Risaralda": 3, "Tolima": 3, "Huila": 3, "Meta": 3, "Magdalena": 3, "Córdoba": 3,
+        "Nariño": 3, "Cauca": 3, "Caldas": 2, "Quindío": 2, "Cesar": 2, "Boyacá": 2, "Sucre": 2,
+        "La Guajira": 2, "San Andrés y Providencia": 1, "Casanare": 1, "Caquetá": 1,
+        "Putumayo": 1, "Arauca": 1,
+    },
+    "cannabis_bulk": {
+        "Cauca": 8, "Valle del Cauca": 2, "Tolima": 1, "Huila": 1, "Magdalena": 1,
+    },
+    "precursors": {
+        "Nariño": 5, "Antioquia": 4, "Cauca": 4, "Putumayo": 4, "Norte de Santander": 4,
+        "Bolívar": 3, "Meta": 2, "Guaviare": 2, "Caquetá": 2, "Valle del Cauca": 2,
+        "Bogotá, D.C.": 2, "Cundinamarca": 1,
+    },
+    "firearms": {
+        "Antioquia": 14, "Valle del Cauca": 12, "Bogotá, D.C.": 10, "Cauca": 7,
+        "Norte de Santander": 7, "Nariño": 5, "Atlántico": 5, "Bolívar": 4, "Santander": 4,
+        "Córdoba": 4, "Cundinamarca": 3, "Meta": 3, "Huila": 3, "Tolima": 3, "Magdalena": 3,
+        "Cesar": 3, "Arauca": 3, "Chocó": 2, "Putumayo": 2, "Caquetá": 2, "Risaralda": 2,
+        "La Guajira": 2, "Sucre": 2, "Caldas": 1, "Quindío": 1, "Boyacá": 1, "Casanare": 1,
+        "Guaviare": 1,
+    },
+    "kidnapping": {
+        "Norte de Santander": 14, "Cauca": 10, "Arauca": 9, "Antioquia": 8,
+        "Valle del Cauca": 6, "Huila": 4, "Nariño": 4, "Bolívar": 4, "Chocó": 3, "Cesar": 3,
+        "Bogotá, D.C.": 3, "Meta": 2, "Caquetá": 2, "Putumayo": 2, "Santander": 2,
+        "Córdoba": 2, "La Guajira": 2, "Tolima": 2, "Magdalena": 1, "Guaviare": 1,
+    },
+    "migrants": {
+        "Antioquia": 20, "Chocó": 14, "Norte de Santander": 10, "La Guajira": 8, "Nariño": 8,
+        "Bogotá, D.C.": 6, "San Andrés y Providencia": 4, "Bolívar": 3, "Valle del Cauca": 2,
+        "Arauca": 2, "Vichada": 1, "Amazonas": 1, "Putumayo": 1, "Córdoba": 1,
+    },
+    "migrants_sea": {
+        "Antioquia": 10, "Chocó": 8, "San Andrés y Providencia": 3, "Bolívar": 2,
+        "La Guajira": 1, "Nariño": 1,
+    },
+    "migrant_deaths": {
+        "Chocó": 6, "Antioquia": 3, "San Andrés y Providencia": 2, "La Guajira": 1,
+        "Nariño": 1, "Norte de Santander": 1,
+    },
+    "mining": {
+        "Antioquia": 25, "Chocó": 20, "Bolívar": 10, "Cauca": 8, "Nariño": 7, "Córdoba": 4,
+        "Guainía": 4, "Amazonas": 3, "Putumayo": 3, "Valle del Cauca": 3, "Caquetá": 2,
+        "Santander": 2, "Caldas": 2, "Vaupés": 1, "Vichada": 1, "Tolima": 1, "Huila": 1,
+        "Guaviare": 1,
+    },
+    "timber": {
+        "Caquetá": 12, "Guaviare": 10, "Meta": 9, "Antioquia": 8, "Chocó": 8, "Putumayo": 6,
+        "Amazonas": 4, "Nariño": 4, "Cauca": 3, "Valle del Cauca": 3, "Córdoba": 3,
+        "Bolívar": 3, "Santander": 3, "Norte de Santander": 2, "Vichada": 2,
+        "Cundinamarca": 2, "Bogotá, D.C.": 2, "Guainía": 1, "Vaupés": 1, "Tolima": 1,
+        "Huila": 1, "Boyacá": 1, "Sucre": 1, "Cesar": 1, "Magdalena": 1, "Arauca": 1,
+        "Casanare": 1,
+    },
+    "wildlife": {
+        "Bogotá, D.C.": 10, "Antioquia": 10, "Valle del Cauca": 9, "Atlántico": 6,
+        "Bolívar": 5, "Magdalena": 5, "Meta": 5, "Casanare": 4, "Córdoba": 4, "Sucre": 4,
+        "Santander": 4, "Cundinamarca": 4, "Cesar": 3, "Tolima": 3, "Huila": 3, "Caquetá": 3,
+        "Amazonas": 3, "Norte de Santander": 3, "Putumayo": 2, "Guaviare": 2, "Nariño": 2,
+        "Cauca": 2, "Chocó": 2, "La Guajira": 2, "Risaralda": 2, "Boyacá": 2, "Arauca": 2,
+        "Quindío": 1, "Caldas": 1, "Vichada": 1, "Guainía": 1, "Vaupés": 1,
+        "San Andrés y Providencia": 1,
+    },
+}
+# Reporting bodies as the register names them.
+DIJIN = "Policía Nacional – DIJIN"
+ANTINARCOTICOS = "Policía Nacional – DIRAN"
+DICAR = "Policía Nacional – DICAR"
+UNIMIL = "Policía Nacional – UNIMIL"
+ARMADA = "Armada de Colombia"
+EJERCITO = "Ejército Nacional"
+FISCALIA = "Fiscalía General de la Nación"
+GAULA = "GAULA – Policía Nacional"
+GAULA_MILITAR = "GAULA Militar"
+MIGRACION = "Migración Colombia"
+MININTERIOR_TRATA = "Ministerio del Interior – Trata de Personas"
+MEDICINA_LEGAL = "Medicina Legal"
+CAR = "Corporación Autónoma Regional"
+# Admiralty grades of single events: (reliability, credibility, weight).
+GRADE_MIX: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "register": (("A", "1", 0.30), ("B", "2", 0.58), ("B", "3", 0.05), ("C", "3", 0.05),
+                 ("D", "4", 0.01), ("F", "6", 0.01)),
+    "report": (("B", "2", 0.60), ("C", "3", 0.28), ("B", "3", 0.05), ("D", "4", 0.04),
+               ("E", "5", 0.01), ("F", "6", 0.02)),
+    "estimate": (("B", "3", 0.40), ("C", "3", 0.48), ("C", "4", 0.08), ("F", "6", 0.04)),
+    "case": (("A", "1", 0.20), ("B", "2", 0.62), ("C", "3", 0.15), ("F", "6", 0.03)),
+}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One kind of event making up a share of an indicator's register total."""
+
+    share: float  # of the register total (the last tier of an indicator takes the rest)
+    mean: float  # mean quantity of one event, in the item's unit (sets the number of rows)
+    sigma: float  # lognormal spread of the event sizes (0: every event the same size)
+    low: float  # the smallest quantity of one event
+    places: str  # key of PLACES
+    sources: tuple[tuple[str, float], ...]  # reporting body and weight
+    grades: str  # key of GRADE_MIX
+    notes: tuple[str, ...] = ()
+    note_share: float = 0.0  # share of the rows that carry one of the notes
+    weekly: bool = False  # a weekly consolidation, dated on the Sunday that ends the week
+    high: float | None = None  # the largest quantity of one event (else the item's plausible)
+
+
+# The register of each aggregation rule's indicator, as event tiers. For an indicator
+# the rules count in events (count_events: wildlife seizures), the register has one row
+# per counted event and the tier's sizes are the quantities (animals) on those rows.
+# Counted one by one: victims and kidnappings (quantity 1). Counted in batches, to keep
+# the file small: extortion reports and firearms (a case with several complainants, a
+# regional unit's weekly consolidation), ammunition (rounds), migrants (per operation).
+# fmt: off
+REGISTER_PLAN: dict[str, tuple[Tier, ...]] = {
+    "cocaine_seized_kg": (
+        Tier(0.42, 2500, 0.8, 50, "cocaine_sea", ((ARMADA, 0.8), (ANTINARCOTICOS, 0.2)),
+             "register", ("Semisumergible interceptado", "Lancha rápida interceptada",
+                          "Contenedor contaminado en terminal portuaria",
+                          "Operación naval conjunta"), 0.6, high=14000),
+        Tier(0.58, 650, 1.2, 0.5, "cocaine_land",
+             ((ANTINARCOTICOS, 0.45), (DIJIN, 0.25), (EJERCITO, 0.2), (FISCALIA, 0.1)),
+             "register", ("Clorhidrato de cocaína", "Pasta base de coca", "Base de coca",
+                          "Hallazgo en caleta", "Control en vía"), 0.25, high=6000),
+    ),
+    "cannabis_seized_kg": (
+        Tier(0.85, 700, 1.2, 0.5, "cannabis",
+             ((DIJIN, 0.35), (ANTINARCOTICOS, 0.35), (EJERCITO, 0.2), (FISCALIA, 0.1)),
+             "register", ("Marihuana tipo creepy", "Envío en bus intermunicipal",
+                          "Hallazgo en caleta"), 0.2, high=8000),
+        Tier(0.15, 4000, 0.6, 500, "cannabis_bulk", ((EJERCITO, 0.5), (ANTINARCOTICOS, 0.5)),
+             "register", ("Cultivo bajo invernadero", "Centro de acopio"), 0.8, high=20000),
+    ),
+    "synthetic_drugs_seized_kg": (
+        Tier(1.0, 1.5, 1.3, 0.1, "urban", ((DIJIN, 0.5), (ANTINARCOTICOS, 0.3), (FISCALIA, 0.2)),
+             "register", ("Tusi (cocaína rosada)", "Éxtasis (MDMA)", "LSD",
+                          "Metanfetamina"), 0.5),
+    ),
+    "precursors_seized_kg": (
+        Tier(1.0, 250, 1.0, 5, "precursors",
+             ((ANTINARCOTICOS, 0.6), (EJERCITO, 0.2), (FISCALIA, 0.2)),
+             "register", ("Permanganato de potasio", "Ácido sulfúrico", "Ácido clorhídrico",
+                          "Acetona", "Cal y cemento"), 0.7),
+    ),
+    "firearms_seized_count": (
+        Tier(0.07, 1, 0.0, 1, "firearms", ((DIJIN, 0.7), (EJERCITO, 0.2), (FISCALIA, 0.1)),
+             "register", ("Porte ilegal", "Arma de fabricación artesanal"), 0.15),
+        Tier(0.23, 4, 0.5, 2, "firearms", ((DIJIN, 0.6), (EJERCITO, 0.3), (ARMADA, 0.1)),
+             "register", ("Hallazgo en caleta", "Allanamiento"), 0.3),
+        Tier(0.70, 80, 0.5, 20, "firearms", ((DIJIN, 1.0),),
+             "register", ("Consolidado semanal de la seccional",), 1.0, weekly=True),
+    ),
+    "ammunition_seized_count": (
+        Tier(0.10, 300, 1.0, 5, "firearms", ((DIJIN, 0.6), (EJERCITO, 0.3), (ARMADA, 0.1)),
+             "register", ("Cartuchos calibre 9 mm", "Cartuchos calibre 5,56 mm"), 0.3),
+        Tier(0.90, 12000, 0.8, 1000, "firearms", ((EJERCITO, 0.6), (DIJIN, 0.3), (ARMADA, 0.1)),
+             "register", ("Munición de fusil en caleta", "Depósito de grupo armado",
+                          "Cartuchos calibre 7,62 mm"), 0.6),
+    ),
+    "illegal_timber_seized_m3": (
+        Tier(1.0, 150, 1.2, 1, "timber", ((DICAR, 0.55), (CAR, 0.3), (EJERCITO, 0.1),
+                                          (ARMADA, 0.05)),
+             "estimate", ("Transporte sin salvoconducto", "Especie vedada",
+                          "Madera en bloque", "Balsas de madera en el río"), 0.3, high=1500),
+    ),
+    "wildlife_seizures_count": (
+        Tier(1.0, 6, 1.2, 1, "wildlife", ((DICAR, 0.65), (CAR, 0.3), (ARMADA, 0.05)),
+             "register", ("Tortugas hicotea", "Aves (loros y pericos)", "Iguanas", "Primates",
+                          "Babillas", "Serpientes", "Tortugas morrocoy"), 0.35),
+    ),
+    "kidnappings_count": (
+        Tier(1.0, 1, 0.0, 1, "kidnapping", ((GAULA, 0.6), (GAULA_MILITAR, 0.25),
+                                            (FISCALIA, 0.15)),
+             "report", ("Secuestro extorsivo", "Secuestro simple"), 0.6),
+    ),
+    "extortion_reports_count": (
+        Tier(0.02, 1, 0.0, 1, "urban", ((GAULA, 0.8), (FISCALIA, 0.2)),
+             "report", ("Denuncia por la línea 165", "Cobro de vacuna a comerciantes",
+                        "Extorsión carcelaria"), 0.4),
+        Tier(0.11, 5, 0.5, 2, "urban", ((GAULA, 0.7), (GAULA_MILITAR, 0.2), (FISCALIA, 0.1)),
+             "report", ("Cobro de vacuna a comerciantes", "Extorsión a transportadores",
+                        "Extorsión carcelaria"), 0.6),
+        Tier(0.87, 60, 0.5, 10, "urban", ((GAULA, 1.0),),
+             "report", ("Consolidado semanal de denuncias",), 1.0, weekly=True),
+    ),
+    "migrant_deaths_in_transit_count": (
+        Tier(1.0, 1.5, 0.5, 1, "migrant_deaths", ((ARMADA, 0.4), (MIGRACION, 0.3),
+                                                  (MEDICINA_LEGAL, 0.3)),
+             "report", ("Naufragio", "Hallazgo en zona selvática"), 0.8),
+    ),
+    "smuggled_migrants_detected_count": (
+        Tier(0.35, 90, 0.5, 5, "migrants_sea", ((ARMADA, 0.6), (MIGRACION, 0.4)),
+             "case", ("Embarcación interceptada en el golfo de Urabá",
+                      "Embarcación interceptada"), 0.5),
+        Tier(0.65, 150, 1.0, 1, "migrants", ((MIGRACION, 0.8), (DIJIN, 0.2)),
+             "case", ("Control en terminal de transporte", "Paso por trocha fronteriza",
+                      "Control migratorio en aeropuerto"), 0.4, high=600),
+    ),
+    "illegal_mining_ha": (
+        Tier(1.0, 180, 1.3, 1, "mining", ((UNIMIL, 0.5), (EJERCITO, 0.35), (FISCALIA, 0.15)),
+             "estimate", ("Destrucción de maquinaria amarilla", "Dragas en el río",
+                          "Detección por imágenes satelitales"), 0.35),
+    ),
+    "thb_victims_identified_count": (
+        Tier(1.0, 1, 0.0, 1, "urban", ((FISCALIA, 0.45), (MININTERIOR_TRATA, 0.25),
+                                       (MIGRACION, 0.15), (DIJIN, 0.15)),
+             "case", ("Explotación sexual", "Trabajos forzados", "Mendicidad ajena",
+                      "Víctima menor de edad", "Víctima extranjera"), 0.5),
+    ),
+}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event of a register, before the country's style renders it."""
+
+    date: dt.date
+    admin1: str
+    event_type: str  # catalogue code
+    item: str  # catalogue code
+    units: int  # the quantity in units of 10**-decimals of the item's unit
+    decimals: int
+    unit: str
+    source: str
+    reliability: str
+    credibility: str
+    notes: str = ""
+
+    @property
+    def quantity(self) -> float:
+        return float(self.units / 10**self.decimals)
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """The columns ``duplicate_event`` compares (the country is the file's)."""
+        return (
+            self.date,
+            self.admin1,
+            self.event_type,
+            self.item,
+            self.units,
+            self.unit,
+            self.source,
+            self.notes,
+        )
+
+
+@dataclass(frozen=True)
+class EventRegister:
+    """One event-record file to write."""
+
+    cycle: CycleSpec
+    iso3: str
+    filename: str
+    style: Style
+    events: tuple[EventRow, ...]
+
+
+def _register_total(units: int, seed: int, cid: str, iso3: str, code: str) -> int:
+    """The register's total of an indicator, from the reported value (both in units)."""
+    shortfall = REGISTER_SHORTFALL.get((cid, iso3, code))
+    if shortfall is not None:
+        return round(units * (1.0 - shortfall))
+    low, high = REGISTER_GAP_BY_INDICATOR.get(code, REGISTER_GAP)
+    gap = float(_rng(seed, "register gap", cid, iso3, code).uniform(low, high))
+    return round(units * (1.0 + gap))
+
+
+def _split_total(
+    total: int, n: int, sigma: float, low: int, high: int, rng: np.random.Generator
+) -> list[int]:
+    """``n`` lognormal-sized parts in [low, high] that add up exactly to ``total``."""
+    if n < 1 or n * low > total or n * high < total:
+        raise ValueError(f"cannot split {total} into {n} parts in [{low}, {high}]")
+    weights = rng.lognormal(0.0, sigma, n) if sigma > 0 else np.ones(n)
+    free, cap = total - n * low, high - low
+    for _ in range(200):  # shrink the sizes above the cap by a random factor, not to the cap
+        raw = free * weights / weights.sum()
+        over = raw > cap
+        if not over.any():
+            break
+        weights[over] *= rng.uniform(0.2, 0.8, int(over.sum()))
+    else:
+        raise ValueError(f"cannot split {total} into {n} parts below {high}")
+    parts = [math.floor(float(r)) for r in raw]
+    order = sorted(range(n), key=lambda i: (parts[i] - float(raw[i]), i))
+    for i in order[: free - sum(parts)]:
+        parts[i] += 1
+    out = [low + p for p in parts]
+    if sum(out) != total or max(out) > high:
+        raise ValueError(f"split of {total} into {n} parts failed")
+    return out
+
+
+def _choose(rng: np.random.Generator, weights: Mapping[str, float], n: int) -> list[str]:
+    names = list(weights)
+    p = np.array([weights[k] for k in names], dtype=float)
+    return [names[i] for i in rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+def _tier_events(
+    tier: Tier,
+    sizes: Sequence[int],
+    year: int,
+    event_type: str,
+    item: EventItem,
+    rng: np.random.Generator,
+) -> list[EventRow]:
+    """The tier's events: one per size, with a date, a place, a source, grades, a note."""
+    n = len(sizes)
+    days = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+    offsets = rng.integers(0, days, size=n)
+    places = _choose(rng, PLACES[tier.places], n)
+    sources = _choose(rng, dict(tier.sources), n)
+    mix = GRADE_MIX[tier.grades]
+    grades = _choose(rng, {f"{r}{c}": w for r, c, w in mix}, n)
+    noted = rng.uniform(size=n) < tier.note_share
+    note_ix = rng.integers(0, max(len(tier.notes), 1), size=n)
+    decimals = DECIMALS[item.unit]
+    dates = [dt.date(year, 1, 1) + dt.timedelta(days=int(d)) for d in offsets]
+    if tier.weekly:
+        dates = [min(d + dt.timedelta(days=6 - d.weekday()), dt.date(year, 12, 31)) for d in dates]
+    return [
+        EventRow(
+            date=dates[i],
+            admin1=places[i],
+            event_type=event_type,
+            item=item.code,
+            units=int(sizes[i]),
+            decimals=decimals,
+            unit=item.unit,
+            source=sources[i],
+            reliability=grades[i][0],
+            credibility=grades[i][1],
+            notes=tier.notes[int(note_ix[i])] if tier.notes and noted[i] else "",
+        )
+        for i in range(n)
+    ]
+
+
+def _register_events(
+    code: str,
+    rule: Rule,
+    reported_units: int,
+    catalogue: Catalogue,
+    cycle: CycleSpec,
+    iso3: str,
+    seed: int,
+) -> list[EventRow]:
+    """Every event behind one indicator's register total."""
+    if len(rule.items) != 1:
+        raise ValueError(f"{code}: the demo register writes rules with one item")
+    item = catalogue.event_types[rule.event_type].items[rule.items[0]]
+    scale = 10 ** DECIMALS[item.unit]
+    total = _register_total(reported_units, seed, cycle.cycle_id, iso3, code)
+    tiers = REGISTER_PLAN[code]
+    events: list[EventRow] = []
+    left = total
+    for t, tier in enumerate(tiers):
+        rng = _rng(seed, "register", cycle.cycle_id, iso3, code, str(t))
+        part = left if t == len(tiers) - 1 else round(total * tier.share)
+        left -= part
+        low = round(tier.low * scale)
+        high = round((tier.high or item.plausible[1]) * scale)
+        if rule.measure == "count_events":  # one row per counted event; sizes free
+            mu = math.log(tier.mean) - tier.sigma**2 / 2
+            drawn = rng.lognormal(mu, tier.sigma, part) if tier.sigma > 0 else np.ones(part)
+            sizes = [min(max(low, round(float(d) * scale)), high) for d in drawn]
+        else:
+            n = part // low if tier.sigma == 0 else max(1, round(part / (tier.mean * scale)))
+            sizes = _split_total(part, n, tier.sigma, low, high, rng)
+        events += _tier_events(tier, sizes, cycle.period_year, rule.event_type, item, rng)
+    return events
+
+
+def _unique_measured(events: list[EventRow], catalogue: Catalogue) -> list[EventRow]:
+    """Move a measured event (kg, ha, m3) identical to an earlier one to the next day, so
+    that ``duplicate_event`` has nothing to flag; counted events repeat legitimately."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[EventRow] = []
+    year = events[0].date.year if events else 0
+    for ev in events:
+        if catalogue.event_item_by_code[ev.item].unit != "count":
+            while ev.key in seen:
+                day = ev.date + dt.timedelta(days=1)
+                ev = replace(ev, date=day if day.year == year else dt.date(year, 1, 1))
+            seen.add(ev.key)
+        out.append(ev)
+    return out
+
+
+def register_gaps(
+    events: Iterable[EventRow], rows: Iterable[Row], rules: Rules
+) -> dict[str, tuple[float, float, bool]]:
+    """indicator -> (reported, aggregated, disagrees), as core_threat__reconciliation has it."""
+    reported = {r.indicator: r.value for r in rows if r.value is not None and r.period.isdigit()}
+    out: dict[str, tuple[float, float, bool]] = {}
+    events = list(events)
+    for rule in rules.rules:
+        if rule.indicator not in reported:
+            continue
+        mine = [e for e in events if e.event_type == rule.event_type and e.item in rule.items]
+        if not mine:
+            continue
+        count = rule.measure == "count_events"
+        aggregated = (
+            float(len(mine)) if count else sum(e.units for e in mine) / 10 ** (mine[0].decimals)
+        )
+        value = float(reported[rule.indicator] or 0.0)
+        tol = rules.tolerance_of(rule)
+        allowed = max(tol.absolute, tol.relative * abs(value))
+        out[rule.indicator] = (value, aggregated, abs(aggregated - value) > allowed)
+    return out
+
+
+def build_event_register(
+    sub: Submission, filename: str, catalogue: Catalogue, seed: int
+) -> EventRegister:
+    """The country's event register for the cycle, consistent with its indicator file.
+
+    For each aggregation rule whose indicator the file reports, the events add up to the
+    reported value within the rule's tolerance; REGISTER_SHORTFALL lists the deliberate
+    exception. Raises ValueError if the register would say otherwise.
+    """
+    rules = load_rules()
+    reported = {r.indicator: r for r in sub.rows if r.units is not None and r.period.isdigit()}
+    events: list[EventRow] = []
+    for rule in rules.rules:
+        row = reported.get(rule.indicator)
+        if row is None or rule.indicator not in REGISTER_PLAN:
+            continue
+        item_unit = catalogue.event_types[rule.event_type].items[rule.items[0]].unit
+        if row.unit != item_unit and rule.measure == "sum_quantity":
+            raise ValueError(f"{sub.iso3} {rule.indicator}: reported in {row.unit}")
+        units = round((row.units or 0) * 10 ** (DECIMALS[item_unit] - row.decimals))
+        events += _register_events(
+            rule.indicator, rule, units, catalogue, sub.cycle, sub.iso3, seed
+        )
+    events = _unique_measured(events, catalogue)
+    type_order = list(catalogue.event_types)
+    events.sort(key=lambda e: (e.date, type_order.index(e.event_type)))  # stable sort
+    register = EventRegister(sub.cycle, sub.iso3, filename, sub.style, tuple(events))
+    _check_register(register, sub, catalogue, rules)
+    return register
+
+
+def _check_register(
+    register: EventRegister, sub: Submission, catalogue: Catalogue, rules: Rules
+) -> None:
+    """The register must hold what README.md says: raise ValueError otherwise."""
+    cid, iso3 = register.cycle.cycle_id, register.iso3
+    missing = set(catalogue.event_types) - {e.event_type for e in register.events}
+    if missing:
+        raise ValueError(f"{iso3} {cid} register: no events of type {sorted(missing)}")
+    for ev in register.events:
+        low, high = catalogue.event_item_by_code[ev.item].plausible
+        if not low <= ev.quantity <= high:
+            raise ValueError(f"{iso3} {cid} register: {ev} outside [{low}, {high}]")
+    expected = {code for (c, i, code) in REGISTER_SHORTFALL if (c, i) == (cid, iso3)}
+    gaps = register_gaps(register.events, sub.rows, rules)
+    disagree = {code for code, (_, _, bad) in gaps.items() if bad}
+    if disagree != expected:
+        raise ValueError(
+            f"{iso3} {cid} register disagrees on {sorted(disagree)}, "
+            f"expected {sorted(expected)}: {gaps}"
+        )
+
+
+def build_event_registers(
+    subs: Sequence[Submission], catalogue: Catalogue, seed: int
+) -> list[EventRegister]:
+    """Every event register of every cycle (EVENT_REGISTERS), beside its indicator file."""
+    out = []
+    for (cid, iso3), pattern in EVENT_REGISTERS.items():
+        sub = next(s for s in subs if s.cycle.cycle_id == cid and s.iso3 == iso3)
+        name = pattern.replace("{year}", str(sub.cycle.period_year))
+        out.append(build_event_register(sub, name, catalogue, seed))
+    return out
+
+
+# ----------------------------------------------------------------------------------------
 # Assembling the cycles
 # ----------------------------------------------------------------------------------------
 def _file_name(style: Style, year: int) -> str:
@@ -1058,6 +1595,33 @@ def render_csv(sub: Submission) -> bytes:
         writer.writerow(["" if c is None else c for c in row_cells(row, style,
                                                                     style.country_cell,
                                                                     typed=False)])  # fmt: skip
+    return buffer.getvalue().encode(style.encoding)
+
+
+def render_events_csv(reg: EventRegister, catalogue: Catalogue) -> bytes:
+    """An event register as the country's export writes it: the contract's headers in the
+    steward's language, names of event types and items in that language, day-first dates."""
+    style = reg.style
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=style.delimiter, lineterminator=style.line_end)
+    writer.writerow(column_headers(style.lang, "events").values())
+    for ev in reg.events:
+        etype = catalogue.event_types[ev.event_type]
+        writer.writerow(
+            [
+                style.country_cell,
+                f"{ev.date.day:02d}/{ev.date.month:02d}/{ev.date.year}",
+                ev.admin1,
+                etype.name.get(style.lang),
+                etype.items[ev.item].name.get(style.lang),
+                format_number(ev.units, ev.decimals, style),
+                ev.unit,
+                ev.source,
+                ev.reliability,
+                ev.credibility,
+                ev.notes,
+            ]
+        )
     return buffer.getvalue().encode(style.encoding)
 
 
@@ -1182,6 +1746,7 @@ def main(out_dir: Path = HERE, seed: int = DEFAULT_SEED) -> list[Path]:
     catalogue = load_catalogue()
     anchors = read_anchors()
     subs = build_submissions(catalogue, anchors, seed)
+    registers = build_event_registers(subs, catalogue, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     cycles_path = out_dir / "cycles.yaml"
@@ -1196,8 +1761,25 @@ def main(out_dir: Path = HERE, seed: int = DEFAULT_SEED) -> list[Path]:
         path.write_bytes(render(sub))
         written.append(path)
         log.debug("wrote %s (%s, %d rows)", path, sub.iso3, len(sub.rows))
+    rules = load_rules()
+    for reg in registers:
+        path = out_dir / reg.cycle.cycle_id / reg.filename
+        data = render_events_csv(reg, catalogue)
+        path.write_bytes(data)
+        written.append(path)
+        sub = next(s for s in subs if s.cycle == reg.cycle and s.iso3 == reg.iso3)
+        gaps = register_gaps(reg.events, sub.rows, rules)
+        log.info(
+            "%s: %d events (%d kB); %s",
+            path.name, len(reg.events), len(data) // 1024,
+            ", ".join(
+                f"{code} {agg / rep - 1:+.1%}{' (disagrees)' if bad else ''}"
+                for code, (rep, agg, bad) in gaps.items()
+            ),
+        )  # fmt: skip
     for cycle in CYCLES:
         n = sum(1 for s in subs if s.cycle == cycle)
+        n += sum(1 for r in registers if r.cycle == cycle)
         log.info("cycle %s: %d files in %s", cycle.cycle_id, n, out_dir / cycle.cycle_id)
     seized = headline(subs)
     for iso3 in ("COL", "ECU", "PAN", "BRA"):
