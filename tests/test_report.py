@@ -1160,3 +1160,55 @@ def test_map_asset_covers_every_member() -> None:
         assert -120 < lon < -30 and -60 < lat < 35, f["id"]
     small = {str(f["id"]) for f in shapes if f["properties"]["small"]}
     assert {"052", "308", "662"} <= small  # Barbados, Grenada, Saint Lucia: drawn as dots
+
+
+def test_event_registers_are_reconciled_in_the_quality_annex(tmp_path: Path) -> None:
+    # MEX reports 1,000 firearms seized and sends a register that adds up to 850: beyond
+    # the tolerance of schemas/aggregation_rules.yaml (5 %), so the annex flags it.
+    path = build_warehouse(tmp_path / "warehouse.duckdb")
+    _fill_analysis(path)
+    with connect(path) as con:
+        con.execute(
+            "INSERT INTO core_ref__indicators VALUES ('firearms_seized_count', 'firearms', "
+            "'quantitative', 'count', 1, NULL, 0, 100000, 'sum', 'Firearms seized', "
+            "'Armas de fuego incautadas', 'Armas de fogo apreendidas')"
+        )
+        con.execute(
+            "INSERT INTO core_threat__indicator_values VALUES ('2025', 'MEX', "
+            "'firearms_seized_count', 1000, 'count', 1, false, 'B', 2, NULL, 's-mex', [6])"
+        )
+        events = _submission("s-mex-ev", "MEX", "mex_eventos_2025.csv", "accepted", n_rows=2)
+        replace_where(
+            con,
+            "raw_intake__submissions",
+            _frame("raw_intake__submissions", [{**events, "submission_kind": "events"}]),
+            "submission_sha256 = ?",
+            ["s-mex-ev"],
+        )
+        con.executemany(
+            "INSERT INTO core_threat__events VALUES ('2025', 'MEX', ?, 'Sinaloa', 'seizure', "
+            "'firearms', ?, 'count', false, 'B', 2, 's-mex-ev', ?)",
+            [[date(2025, 3, 1), 500.0, 2], [date(2025, 6, 1), 350.0, 3]],
+        )
+    html = {
+        lang: render_report(path, CYCLE, lang, tmp_path / "out", generated_on=GENERATED).read_text(
+            "utf-8"
+        )
+        for lang in ("es", "en")
+    }
+    es = _parse(html["es"]).table("reconciliation")
+    assert es[0][:3] == ["País", "Indicador", "Informado"]
+    assert es[1:] == [
+        [
+            "México",
+            "Armas de fuego incautadas (número)",
+            "1.000",
+            "850",
+            "2",
+            "-150 (-15\xa0%)",
+            "fuera de la tolerancia (±50)",
+        ]
+    ]
+    en = _parse(html["en"]).table("reconciliation")
+    assert en[1][2:] == ["1,000", "850", "2", "-150 (-15%)", "beyond the tolerance (±50)"]
+    assert "Event registers against the values reported" in html["en"]

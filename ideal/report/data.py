@@ -276,6 +276,22 @@ class QualityRow:
 
 
 @dataclass(frozen=True)
+class ReconciliationRow:
+    """One indicator a country both reported and sent events for (annex B)."""
+
+    iso3: str
+    name: str  # the country's, localised
+    indicator: str  # the indicator's name, localised
+    unit: str  # localised unit label
+    reported: float
+    aggregated: float
+    n_events: int
+    difference: float  # aggregated - reported
+    allowed: float  # largest |difference| the aggregation rules accept
+    is_mismatch: bool
+
+
+@dataclass(frozen=True)
 class Issue:
     severity: str
     row: int | None
@@ -346,6 +362,7 @@ class ReportData:
     n_indicators: int = 0
     has_drivers: bool = False
     denominators: tuple[tuple[str, float], ...] = ()  # (localised name, per) for the annex
+    reconciliation: tuple[ReconciliationRow, ...] = ()
 
     @property
     def top(self) -> tuple[Priority, ...]:
@@ -492,7 +509,42 @@ def load_report_data(
         n_indicators=n_indicators,
         has_drivers=n_drivers > 0,
         denominators=tuple(_denominators(lang)),
+        reconciliation=tuple(_reconciliation(con, cycle_id, lang, country_names, indicator_names)),
     )
+
+
+def _reconciliation(
+    con: duckdb.DuckDBPyConnection,
+    cycle_id: str,
+    lang: Lang,
+    country_names: dict[str, str],
+    indicator_names: dict[str, str],
+) -> list[ReconciliationRow]:
+    """Reported values against the same indicators aggregated from the events sent."""
+    unit = _unit_labels(lang)
+    rows = _rows(
+        con,
+        "SELECT r.*, i.unit FROM core_threat__reconciliation r "
+        "JOIN core_ref__indicators i USING (indicator_code) WHERE r.cycle_id = ?",
+        [cycle_id],
+    )
+    out = [
+        ReconciliationRow(
+            iso3=str(r["country_iso3"]),
+            name=country_names.get(str(r["country_iso3"]), str(r["country_iso3"])),
+            indicator=indicator_names.get(str(r["indicator_code"]), str(r["indicator_code"])),
+            unit=unit(r["unit"], None),
+            reported=float(r["reported_value"]),
+            aggregated=float(r["aggregated_value"]),
+            n_events=int(r["n_events"]),
+            difference=float(r["difference"]),
+            allowed=float(r["allowed_difference"]),
+            is_mismatch=bool(r["is_mismatch"]),
+        )
+        for r in rows
+    ]
+    # disagreements first, then by country and indicator as the reader looks them up
+    return sorted(out, key=lambda r: (not r.is_mismatch, sort_key(r.name), sort_key(r.indicator)))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict[str, Any]]:
