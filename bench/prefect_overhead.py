@@ -1,7 +1,7 @@
 """Prefect's overhead on ``assessment_cycle``: ``python -m bench.prefect_overhead``.
 
-The demo's latest cycle (17 files) is assessed four ways, each in a fresh workspace,
-in one process:
+The demo's latest cycle (18 files: 17 indicator files and an event register) is assessed
+four ways, each in a fresh workspace, in one process:
 
 * direct: the same ``ideal`` functions the flow's tasks call, in the same order, with
   no Prefect (validate each file and render its steward report, load it, close check,
