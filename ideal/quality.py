@@ -780,7 +780,7 @@ def _event_duplicates(result: Any, run: _Run) -> list[Issue]:
 def _row_list(rows: Sequence[int], total: int) -> str:
     """'3, 4, 5' or, past REPEAT_ROWS_SHOWN, '3, 4, … (12 in all)'."""
     shown = ", ".join(str(int(r)) for r in list(rows)[:REPEAT_ROWS_SHOWN])
-    return shown if total <= REPEAT_ROWS_SHOWN else f"{shown} … ({total:,})"
+    return shown if total <= REPEAT_ROWS_SHOWN else f"{shown} … ({total})"
 
 
 def _event_types_not_reported(result: Any, run: _Run) -> list[Issue]:
