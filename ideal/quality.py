@@ -694,17 +694,25 @@ def _names(names: Names) -> _NameParams:
 
 
 def _not_reported(result: Any, run: _Run) -> list[Issue]:
-    expected = run.parameters["expected_indicators"]
-    by_code = run.catalogue.indicator_by_code
-    return [
-        issue(
-            "indicator_not_reported",
-            column="indicator",
-            indicator=code,
-            **_names(by_code[code].name),
-        )
-        for code in _missing(result, expected, run.frame["indicator"])
-    ]
+    names = {code: i.name for code, i in run.catalogue.indicator_by_code.items()}
+    return _codes_not_reported(result, run, "indicator_not_reported", "indicator", names)
+
+
+def _codes_not_reported(
+    result: Any, run: _Run, rule: str, column: str, names: Mapping[str, Names], present: str = ""
+) -> list[Issue]:
+    """One finding per expected code (indicator, event type) the file has no row of.
+
+    The expected codes are the run's ``expected_<column>s`` parameter; ``present`` is
+    the frame column holding the codes found (``column`` unless given).
+    """
+    expected = run.parameters[f"expected_{column}s"]
+    found = run.frame[present or column]
+    out = []
+    for code in _missing(result, expected, found):
+        params: dict[str, object] = {column: code, **_names(names[code])}
+        out.append(issue(rule, None, column, None, **params))
+    return out
 
 
 def _implausible(result: Any, run: _Run) -> list[Issue]:
@@ -784,17 +792,10 @@ def _row_list(rows: Sequence[int], total: int) -> str:
 
 
 def _event_types_not_reported(result: Any, run: _Run) -> list[Issue]:
-    expected = run.parameters["expected_event_types"]
-    types = run.catalogue.event_types
-    return [
-        issue(
-            "event_type_not_reported",
-            column="event_type",
-            event_type=code,
-            **_names(types[code].name),
-        )
-        for code in _missing(result, expected, run.frame["reported_type"])
-    ]
+    names = {code: t.name for code, t in run.catalogue.event_types.items()}
+    return _codes_not_reported(
+        result, run, "event_type_not_reported", "event_type", names, "reported_type"
+    )
 
 
 def _event_count_jumps(result: Any, run: _Run) -> list[Issue]:
