@@ -575,6 +575,15 @@ def check_table(
         len(result.results),
         time.perf_counter() - started,
     )
+    found = _findings(result, run)
+    # A value outside its plausible range is wrong already; a jump would say it twice.
+    implausible = {i.row for i in found.get("implausible_value", [])}
+    found["value_jump"] = [i for i in found.get("value_jump", []) if i.row not in implausible]
+    return [i for code in rules.rules.by_code() for i in found.get(code, [])]
+
+
+def _findings(result: Any, run: _Run) -> dict[str, list[Issue]]:
+    """The findings of a suite's failed expectations, by rule code."""
     found: dict[str, list[Issue]] = {}
     for r in result.results:
         if not r.success:
@@ -582,10 +591,7 @@ def check_table(
             found.setdefault(code, []).extend(_READERS[code](r, run))
     if found.get("multiple_countries"):
         found.pop("country_not_expected", None)  # judged once the file has one country
-    # A value outside its plausible range is wrong already; a jump would say it twice.
-    implausible = {i.row for i in found.get("implausible_value", [])}
-    found["value_jump"] = [i for i in found.get("value_jump", []) if i.row not in implausible]
-    return [i for code in rules.rules.by_code() for i in found.get(code, [])]
+    return found
 
 
 def unexpected_rows(
@@ -1037,12 +1043,6 @@ def check_events(
         len(summary.frame),
         time.perf_counter() - started,
     )
-    found: dict[str, list[Issue]] = {}
-    for r in result.results:
-        if not r.success:
-            code = str(r.expectation_config.meta["rule"])
-            found.setdefault(code, []).extend(_READERS[code](r, run))
-    if found.get("multiple_countries"):
-        found.pop("country_not_expected", None)  # judged once the file has one country
+    found = _findings(result, run)
     issues = [i for code in rules.rules.by_code() for i in found.get(code, [])]
     return EventTable(summary.countries, issues)
