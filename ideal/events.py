@@ -4,9 +4,10 @@ Each row is checked by the pydantic contract (``ideal.contract.EventRecord``), t
 file as a whole by the table rules of ``schemas/quality_rules.yaml`` (``file_issues``):
 one country per file, a country the cycle expects, every event type reported, no event
 entered twice, no jump in the number of events from the country's previous cycle. Row
-findings come from one function, ``check_event_row``, which both engines call: the
-pydantic path here for every row of a small file, and the SQL path of ``ideal.sqlcheck``
-for the rows its DuckDB query flags in a large one. The table rules are judged by
+findings come from one function, ``check_event_row`` (as ``check_indicator_row`` for
+indicator files), which both engines call: the pydantic path here for every row of a
+small file, and the SQL path of ``ideal.sqlcheck`` for the rows its DuckDB query flags
+in a large one. The table rules are judged by
 ``ideal.quality`` on one DuckDB relation of the valid events, which both engines build
 alike. So both give the same findings, row for row.
 
@@ -26,9 +27,16 @@ from pydantic import ValidationError
 
 from ideal.catalogue import Catalogue
 from ideal.contract import HARD_LIMIT_FACTOR, ContractContext, EventRecord
-from ideal.messages import RULES
 from ideal.readers import Cell, RawSubmission
-from ideal.validation import Issue, RowFindings, ValidationResult, issue
+from ideal.validation import (
+    Issue,
+    RowFindings,
+    ValidationResult,
+    header_issues,
+    issue,
+    issues_from_error,
+    sort_issues,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,30 +61,6 @@ class EventValidation(ValidationResult):
     sql_clean: str | None = None
 
 
-def issues_from_error(exc: ValidationError, row_no: int, cells: Mapping[str, Cell]) -> list[Issue]:
-    """One finding per pydantic error, with the cell as the steward sent it."""
-    found: list[Issue] = []
-    for err in exc.errors(include_url=False):
-        ctx = dict(err.get("ctx") or {})
-        kind = err["type"]
-        # cross-field checks raise without a field location: the error names its cell
-        column = str(err["loc"][0]) if err["loc"] else (str(ctx.get("column") or "") or None)
-        if kind in RULES:
-            rule = kind
-        elif kind == "missing":
-            rule = "required"
-        elif kind == "string_too_long":
-            rule = "text_too_long"
-        else:  # a pydantic rule we did not phrase: say which cell rather than lose it
-            logger.warning("unmapped pydantic error %s on %s", kind, column)
-            rule = "required"
-        ctx.pop("value", None)
-        ctx.pop("column", None)
-        cell = cells.get(column) if column else None
-        found.append(issue(rule, row_no, column, cell, **ctx))
-    return found
-
-
 def check_event_row(
     cells: Mapping[str, Cell], row_no: int, ctx: ContractContext
 ) -> tuple[EventRecord | None, list[Issue]]:
@@ -84,7 +68,8 @@ def check_event_row(
     try:
         record = EventRecord.model_validate(cells, context=ctx)
     except ValidationError as exc:
-        return None, issues_from_error(exc, row_no, cells)
+        # the event contract names every cell its cross-field rules judge
+        return None, issues_from_error(exc, row_no, cells, field_rules={}, model_rule_columns={})
     return record, event_warnings(row_no, record, cells, ctx.catalogue)
 
 
@@ -133,11 +118,6 @@ def event_warnings(
     if not rec.source:
         out.append(issue("missing_source", row_no, "source", None))
     return out
-
-
-def header_issues(raw: RawSubmission) -> list[Issue]:
-    issues = [issue("missing_column", column=c) for c in raw.missing_columns]
-    return issues + [issue("unknown_column", column=c) for c in raw.unknown_columns]
 
 
 def file_issues(
@@ -203,11 +183,6 @@ def _typed_frame(events: Sequence[ValidEvent], fields: Mapping[str, str]) -> pd.
     frame.insert(0, "source_row", [e.source_row for e in events])
     frame[fields["date"]] = pd.to_datetime(frame[fields["date"]])
     return frame
-
-
-def sort_issues(issues: list[Issue]) -> None:
-    """Findings in the steward's reading order: by row, errors first; file findings last."""
-    issues.sort(key=lambda i: (i.row is None, i.row or 0, i.severity != "error"))
 
 
 def validate_events(

@@ -67,14 +67,7 @@ from ideal.contract import (
     Kind,
     quarter_end,
 )
-from ideal.events import (
-    EventValidation,
-    ValidEvent,
-    check_event_row,
-    file_issues,
-    header_issues,
-    sort_issues,
-)
+from ideal.events import EventValidation, ValidEvent, check_event_row, file_issues
 from ideal.readers import (
     COMMA_DECIMAL_RE,
     POINT_DECIMAL_RE,
@@ -84,7 +77,14 @@ from ideal.readers import (
     decide_decimal,
 )
 from ideal.reference import CountryResolver
-from ideal.validation import Issue, RowFindings, ValidationResult, issue
+from ideal.validation import (
+    RowFindings,
+    ValidationResult,
+    check_indicator_row,
+    header_issues,
+    issue,
+    sort_issues,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -869,12 +869,9 @@ def _validate_indicators(
 ) -> ValidationResult:
     # The row loop and the table stage of ``ideal.validation.validate_submission``, fed
     # with the flagged rows (checked by pydantic) and the clean rows (typed by SQL).
-    from pydantic import ValidationError
-
     from ideal import validation as v
 
-    issues: list[Issue] = [issue("missing_column", column=c) for c in raw.missing_columns]
-    issues += [issue("unknown_column", column=c) for c in raw.unknown_columns]
+    issues = header_issues(raw)
     if raw.missing_columns:
         return ValidationResult(None, [], issues, raw.n_rows)
     if raw.n_rows == 0:
@@ -888,14 +885,10 @@ def _validate_indicators(
     valid: list[v.ValidRow] = []
     listed = RowFindings()
     for row_no, _rules, cells in _flagged_rows(con, compiled, raw.staged):
-        try:
-            record = IndicatorRecord.model_validate(cells, context=ctx)
-        except ValidationError as exc:
-            issues += listed.keep(v._issues_from_error(exc, raw, row_no, cells))
-            continue
-        value = cells.get("value")
-        valid.append(v.ValidRow(row_no, record, None if value is None else str(value)))
-        issues += listed.keep(v._row_warnings(row_no, record, cells, ctx.catalogue))
+        typed_row, found = check_indicator_row(cells, row_no, ctx)
+        issues += listed.keep(found)
+        if typed_row is not None:
+            valid.append(typed_row)
     issues += listed.summary()
     cur = con.execute(compiled.clean(typed))
     names = [d[0] for d in cur.description]

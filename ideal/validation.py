@@ -189,9 +189,20 @@ _MODEL_RULE_COLUMNS = {
 }
 
 
-def _issues_from_error(
-    exc: ValidationError, raw: RawSubmission, row_no: int, cells: dict[str, Cell]
+def issues_from_error(
+    exc: ValidationError,
+    row_no: int,
+    cells: Mapping[str, Cell],
+    *,
+    field_rules: Mapping[str, str] = _FIELD_RULES,
+    model_rule_columns: Mapping[str, str] = _MODEL_RULE_COLUMNS,
 ) -> list[Issue]:
+    """One finding per pydantic error, with the cell as the steward sent it.
+
+    ``field_rules`` names the rule of an error pydantic raises on a field in words of its
+    own; ``model_rule_columns`` the cell a cross-field rule judges when the error does not
+    say. Both default to the indicator contract's; event rows pass their own.
+    """
     found: list[Issue] = []
     for err in exc.errors(include_url=False):
         ctx = dict(err.get("ctx") or {})
@@ -199,15 +210,15 @@ def _issues_from_error(
         if err["loc"]:
             column: str | None = str(err["loc"][0])
         else:  # raised by the model's cross-field checks: the rule says which cell
-            column = str(ctx.get("column") or _MODEL_RULE_COLUMNS.get(kind, "")) or None
+            column = str(ctx.get("column") or model_rule_columns.get(kind, "")) or None
         if kind in RULES:
             rule = kind
         elif kind == "missing":
             rule = "required"
         elif kind == "string_too_long":
             rule = "text_too_long"
-        elif column in _FIELD_RULES:
-            rule = _FIELD_RULES[column]
+        elif column is not None and column in field_rules:
+            rule = field_rules[column]
         else:  # a pydantic rule we did not phrase: keep its text rather than lose it
             logger.warning("unmapped pydantic error %s on %s", kind, column)
             rule = "not_a_number" if column == "value" else "required"
@@ -216,6 +227,34 @@ def _issues_from_error(
         ctx.pop("column", None)
         found.append(issue(rule, row_no, column, cell, **ctx))
     return found
+
+
+def check_indicator_row(
+    cells: Mapping[str, Cell], row_no: int, ctx: ContractContext
+) -> tuple[ValidRow | None, list[Issue]]:
+    """The typed row (None if the row has errors) and the row's findings.
+
+    Both engines call it: the pydantic path for every row of a file, the SQL path of
+    ``ideal.sqlcheck`` for the rows its query flags.
+    """
+    try:
+        record = IndicatorRecord.model_validate(cells, context=ctx)
+    except ValidationError as exc:
+        return None, issues_from_error(exc, row_no, cells)
+    value = cells.get("value")
+    row = ValidRow(row_no, record, None if value is None else str(value))
+    return row, _row_warnings(row_no, record, cells, ctx.catalogue)
+
+
+def header_issues(raw: RawSubmission) -> list[Issue]:
+    """Findings on the header: columns missing, columns not in the contract."""
+    issues = [issue("missing_column", column=c) for c in raw.missing_columns]
+    return issues + [issue("unknown_column", column=c) for c in raw.unknown_columns]
+
+
+def sort_issues(issues: list[Issue]) -> None:
+    """Findings in the steward's reading order: by row, errors first; file findings last."""
+    issues.sort(key=lambda i: (i.row is None, i.row or 0, i.severity != "error"))
 
 
 def validate_submission(
@@ -233,8 +272,7 @@ def validate_submission(
     lists, by country, the indicators expected in this cycle; a country it does not name
     is expected to report every catalogue indicator.
     """
-    issues: list[Issue] = [issue("missing_column", column=c) for c in raw.missing_columns]
-    issues += [issue("unknown_column", column=c) for c in raw.unknown_columns]
+    issues = header_issues(raw)
     if raw.missing_columns:
         return ValidationResult(None, [], issues, len(raw.rows))
     if not raw.rows:
@@ -244,14 +282,10 @@ def validate_submission(
     valid: list[ValidRow] = []
     listed = RowFindings()
     for row in raw.rows:
-        try:
-            record = IndicatorRecord.model_validate(row.cells, context=ctx)
-        except ValidationError as exc:
-            issues += listed.keep(_issues_from_error(exc, raw, row.source_row, row.cells))
-            continue
-        value = row.cells.get("value")
-        valid.append(ValidRow(row.source_row, record, None if value is None else str(value)))
-        issues += listed.keep(_row_warnings(row.source_row, record, row.cells, ctx.catalogue))
+        typed, found = check_indicator_row(row.cells, row.source_row, ctx)
+        issues += listed.keep(found)
+        if typed is not None:
+            valid.append(typed)
     issues += listed.summary()
 
     countries = {v.record.country for v in valid}
@@ -263,7 +297,7 @@ def validate_submission(
         issues += _table_issues(
             valid, annual, ctx, expected_countries, country, previous, expected_indicators
         )
-    issues.sort(key=lambda i: (i.row is None, i.row or 0, i.severity != "error"))
+    sort_issues(issues)
     return ValidationResult(country, valid, issues, len(raw.rows), annual)
 
 
@@ -291,7 +325,7 @@ def _table_issues(
 
 
 def _row_warnings(
-    row_no: int, rec: IndicatorRecord, cells: dict[str, Cell], catalogue: Catalogue
+    row_no: int, rec: IndicatorRecord, cells: Mapping[str, Cell], catalogue: Catalogue
 ) -> list[Issue]:
     ind = catalogue.indicator_by_code[rec.indicator]
     out: list[Issue] = []
