@@ -45,7 +45,14 @@ from ideal.config import SCHEMAS_DIR
 from ideal.contract import Kind
 from ideal.messages import RULES, Severity
 from ideal.runtime import OFFLINE_DEFAULTS
-from ideal.validation import AnnualValue, Issue, ValidRow, issue, used_value
+from ideal.validation import (
+    MAX_LISTED_PER_RULE,
+    AnnualValue,
+    Issue,
+    ValidRow,
+    issue,
+    used_value,
+)
 
 # GX reads its telemetry switch when it is imported: set it first, whoever imports us.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", OFFLINE_DEFAULTS["GX_ANALYTICS_ENABLED"])
@@ -138,7 +145,6 @@ class DuplicateRule(TableRule):
 class EventDuplicateRule(TableRule):
     key: tuple[str, ...] = Field(min_length=1)
     skip_units: tuple[str, ...] = ()
-    max_findings: int = Field(ge=1)
 
     @field_validator("key")
     @classmethod
@@ -763,7 +769,7 @@ def _event_duplicates(result: Any, run: _Run) -> list[Issue]:
     mine = repeats[pd.MultiIndex.from_frame(repeats[["country", "event_type"]]).isin(flagged)]
     # a finding on the row: the summary holds typed values, not the cells as sent
     names = {code: _names(item.name) for code, item in run.catalogue.event_item_by_code.items()}
-    limit = run.rules.rules.duplicate_event.max_findings
+    limit = MAX_LISTED_PER_RULE  # groups listed, as row findings are per rule
     shown = mine.head(limit)
     found = [
         issue(

@@ -29,7 +29,7 @@ from ideal.events import EventValidation
 from ideal.intake import Engine, parse_and_validate, previous_cycle_event_counts
 from ideal.messages import RULES
 from ideal.reference import default_resolver
-from ideal.validation import Issue, ValidationResult
+from ideal.validation import MAX_LISTED_PER_RULE, Issue, ValidationResult
 from ideal.warehouse import connect
 
 CATALOGUE = load_catalogue()
@@ -179,7 +179,7 @@ def test_a_group_names_its_first_rows_and_counts_them_all() -> None:
 
 
 def test_a_register_pasted_twice_gives_a_bounded_number_of_findings() -> None:
-    limit = quality.load_rules().rules.duplicate_event.max_findings
+    limit = MAX_LISTED_PER_RULE
     seizures = [
         f"Colombia;{day(k)};{PLACES[k % 5]};incautación;cocaína;{k + 1},5;kg;DIJIN;B;2;"
         for k in range(limit + 7)
