@@ -1275,23 +1275,30 @@ def _check_section(doc: _Instructions, spec: TemplateSpec) -> None:
     doc.line(label("tpl.check.3", lang))
 
 
-def _fill_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None:
-    lang = spec.lang
-    headers = spec.headers
-    words = ", ".join(f"«{w}»" if lang != "en" else f"'{w}'" for w in spec.trend_words)
-    p = {
+def _instruction_params(spec: TemplateSpec, names: dict[str, str]) -> dict[str, object]:
+    """What the instructions of either kind of template fill their sentences with."""
+    return {
         "country": spec.country_label,
         "iso3": spec.country_iso3,
         "cycle": spec.cycle_id,
         "year": spec.year,
         "data": names["data"],
         "reference": names["reference"],
-        "trends": words,
-        "value": headers["value"],
-        "notes": headers["notes"],
-        "unit": headers["unit"],
+        "notes": spec.headers["notes"],
         "version": spec.catalogue.catalogue_version,
         "date": spec.today.isoformat(),
+    }
+
+
+def _fill_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None:
+    lang = spec.lang
+    headers = spec.headers
+    words = ", ".join(f"«{w}»" if lang != "en" else f"'{w}'" for w in spec.trend_words)
+    p = {
+        **_instruction_params(spec, names),
+        "trends": words,
+        "value": headers["value"],
+        "unit": headers["unit"],
     }
     doc = _Instructions(ws)
     doc.line(label("tpl.title", lang, **p), size=16, bold=True)
@@ -1327,22 +1334,13 @@ def _fill_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str])
 
 def _fill_event_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None:
     lang = spec.lang
-    headers = spec.headers
     example, iso = spec.date_examples
     p = {
-        "country": spec.country_label,
-        "iso3": spec.country_iso3,
-        "cycle": spec.cycle_id,
-        "year": spec.year,
-        "data": names["data"],
-        "reference": names["reference"],
+        **_instruction_params(spec, names),
         "types": _type_names(spec),
         "rows": EVENT_ROWS,
         "example": example,
         "iso": iso,
-        "notes": headers["notes"],
-        "version": spec.catalogue.catalogue_version,
-        "date": spec.today.isoformat(),
     }
     doc = _Instructions(ws)
     doc.line(label("tpl.ev.title", lang, **p), size=16, bold=True)
