@@ -25,29 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from ideal.runtime import OFFLINE_DEFAULTS
-
-for _key, _value in OFFLINE_DEFAULTS.items():
-    os.environ.setdefault(_key, _value)
-
+from bench import best_of
 
 # Issue 3's targets for the event-record benchmark.
 TARGET_RATIO = 3.0
 TARGET_PEAK_MB = 1536
-
-
-def timed(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def make_indicator_csv(path: Path, rows: int) -> None:
@@ -118,10 +104,10 @@ def bench_validation(rows: int, workdir: Path) -> list[tuple[str, float, str]]:
     def ours_pydantic() -> None:
         parse_and_validate(data, cycle, catalogue, resolver, engine="pydantic")
 
-    base = timed(duck)
-    t_naive = timed(naive, 1)
-    t_ours = timed(ours, 1)
-    t_pydantic = timed(ours_pydantic, 1)
+    base = best_of(duck)
+    t_naive = best_of(naive, 1)
+    t_ours = best_of(ours, 1)
+    t_pydantic = best_of(ours_pydantic, 1)
     return [
         (f"DuckDB read_csv, {rows:,} rows (baseline)", base, "1.0×"),
         ("naive per-row pydantic loop", t_naive, f"{t_naive / base:.1f}×"),
@@ -376,10 +362,10 @@ def bench_events(rows: int, workdir: Path) -> tuple[list[tuple[str, float, str]]
     size_mb = path.stat().st_size / 1e6
     con = duckdb.connect()
     src = f"read_csv('{path}', delim=';', header=true)"
-    base_count = timed(lambda: con.execute(f"SELECT count(*) FROM {src}").fetchall())
-    base_table = timed(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE t AS FROM {src}"))
+    base_count = best_of(lambda: con.execute(f"SELECT count(*) FROM {src}").fetchall())
+    base_table = best_of(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE t AS FROM {src}"))
     con.close()
-    base_file = timed(lambda: _bare_load(src, workdir / "bare.duckdb"))
+    base_file = best_of(lambda: _bare_load(src, workdir / "bare.duckdb"))
 
     sample = min(rows, 100_000)
     t_naive = _naive_event_loop(path, sample) * rows / sample
@@ -395,8 +381,8 @@ def bench_events(rows: int, workdir: Path) -> tuple[list[tuple[str, float, str]]
     def validate_bad() -> None:
         results["bad"] = parse_and_validate(data_bad, cycle, catalogue, resolver, today, path=bad)
 
-    t_validate = timed(validate, 2)
-    t_validate_bad = timed(validate_bad, 1)
+    t_validate = best_of(validate, 2)
+    t_validate_bad = best_of(validate_bad, 1)
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     child = subprocess.run(

@@ -26,11 +26,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ideal.runtime import OFFLINE_DEFAULTS
-
-for _key, _value in OFFLINE_DEFAULTS.items():
-    os.environ.setdefault(_key, _value)
-
 CYCLES = (("2024", 2024), ("2025", 2025))
 MAX_SECONDS = 2.0
 MAX_BYTES = 2_000_000

@@ -22,30 +22,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from ideal.runtime import OFFLINE_DEFAULTS
-
-for _key, _value in OFFLINE_DEFAULTS.items():
-    os.environ.setdefault(_key, _value)
+from bench import best_of
 
 logger = logging.getLogger("bench.warehouse")
-
-
-def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def bare_read(path: Path) -> float:
