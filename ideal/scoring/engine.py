@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import typing
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -943,14 +944,7 @@ def treat(
 # Normalisation
 # --------------------------------------------------------------------------------------
 
-NORMALISATION_METHODS: tuple[str, ...] = (
-    "minmax",
-    "zscore",
-    "rank",
-    "prank",
-    "goalposts",
-    "dist2targ",
-)
+NORMALISATION_METHODS: tuple[str, ...] = typing.get_args(NormalisationMethod)
 # Methods whose result depends on the spread of the units (not on fixed external posts).
 _DATA_DRIVEN: tuple[str, ...] = ("minmax", "zscore", "rank", "prank")
 
@@ -1249,13 +1243,7 @@ def derive_goalposts(
 # Aggregation
 # --------------------------------------------------------------------------------------
 
-AGGREGATION_METHODS: tuple[str, ...] = (
-    "arithmetic",
-    "geometric",
-    "harmonic",
-    "generalised",
-    "copeland",
-)
+AGGREGATION_METHODS: tuple[str, ...] = typing.get_args(AggregationMethod)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ideal.scoring.engine import (
+    AggregationMethod,
     Hierarchy,
     ImputeResult,
     IndexResult,
     LevelMethod,
+    NormalisationMethod,
     TreatResult,
     aggregate,
     as_hierarchy,
@@ -44,8 +46,6 @@ logger = logging.getLogger(__name__)
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Pair = tuple[Finite, Finite]
-NormMethodName = Literal["minmax", "zscore", "rank", "prank", "goalposts", "dist2targ"]
-AggMethodName = Literal["arithmetic", "geometric", "harmonic", "generalised", "copeland"]
 ImputeMethodName = Literal["none", "mean", "median", "group_mean", "group_median", "latest"]
 
 
@@ -88,7 +88,7 @@ class TreatmentSpec(_Frozen):
 class NormalisationOverride(_Frozen):
     """Per-indicator normalisation keys; keys left out take the section's value."""
 
-    method: NormMethodName | None = None
+    method: NormalisationMethod | None = None
     lo: Finite | None = None
     hi: Finite | None = None
     mean: Finite | None = None
@@ -108,7 +108,7 @@ class NormalisationSpec(_Frozen):
     ``use_iMeta``). ``targets`` (dist2targ) likewise falls back to iMeta's ``Target``.
     """
 
-    method: NormMethodName = "minmax"
+    method: NormalisationMethod = "minmax"
     lo: Finite = 0.0
     hi: Finite = 100.0
     mean: Finite = 0.0
@@ -130,7 +130,7 @@ class NormalisationSpec(_Frozen):
 class LevelAggregationSpec(_Frozen):
     """One level's aggregation: a mean, or Copeland."""
 
-    method: AggMethodName = "arithmetic"
+    method: AggregationMethod = "arithmetic"
     p: Finite | None = None
 
     @model_validator(mode="after")
