@@ -585,31 +585,42 @@ def compile_indicator_checks(
 
 
 # -- staging a CSV file in DuckDB --------------------------------------------------------
-_PLAIN_FIELD = rb'(?:[^"\r\n%(d)s]*|"(?:[^"\r\n]|"")*")'
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
+_RE2_DELIMITER = {",": ",", ";": ";", "\t": r"\t", "|": r"\|"}
 
 
-def _plain_quoting(body: bytes, delimiter: str) -> bool:
-    """True if every line with a quote is RFC 4180 on its own (no quoted line breaks).
+def _plain_line_re2(delimiter: str) -> str:
+    """RE2 for a line whose quoted fields are RFC 4180 on their own line."""
+    d = _RE2_DELIMITER.get(delimiter, re.escape(delimiter))
+    field = rf'(?:[^"\r\n{d}]*|"(?:[^"\r\n]|"")*")'
+    return rf"{field}(?:{d}{field})*\r?"
 
-    Python's csv module and DuckDB's reader agree on such lines; stray quotes, text
-    after a closing quote or a quote opening mid-field are read differently, so a file
-    with any of them takes the pydantic path.
+
+def _odd_quoting(
+    con: duckdb.DuckDBPyConnection, readable: _Readable, skip: int, delimiter: str
+) -> bool:
+    """True if a line below the header holds a quote that is not RFC 4180 on its own line.
+
+    Python's csv module and DuckDB's reader agree on lines whose quotes all open and
+    close whole fields; a quoted line break, text after a closing quote or a space
+    before an opening one are read differently (DuckDB trims the space), so a file
+    with any of them takes the pydantic path. DuckDB reads the file as lines (no
+    quoting; NUL, which no staged file has, as the delimiter) and matches only the
+    lines with a quote, in parallel.
     """
-    if b'"' not in body:
-        return True
-    d = re.escape(delimiter.encode())
-    field = _PLAIN_FIELD % {b"d": d}
-    line = re.compile(field + rb"(?:" + d + field + rb")*\r?")
-    pos = body.find(b'"')
-    while pos >= 0:  # each line holding a quote, once
-        start = body.rfind(b"\n", 0, pos) + 1
-        end = body.find(b"\n", pos)
-        end = len(body) if end < 0 else end
-        if not line.fullmatch(body, start, end):
-            return False
-        pos = body.find(b'"', end)
-    return True
+    lines = (
+        f"read_csv({lit(str(readable.path))}, delim={lit(chr(0))}, header=false, "
+        f"skip={skip}, quote='', escape='', auto_detect=false, "
+        f"columns={{'line': 'VARCHAR'}}, encoding={lit(readable.encoding)})"
+    )
+    try:
+        row = con.execute(
+            f"SELECT count(*) FROM {lines} WHERE contains(line, '\"') "
+            f"AND NOT regexp_full_match(line, {lit(_plain_line_re2(delimiter))})"
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise SqlPathUnavailable(f"DuckDB cannot read its lines: {str(exc)[:200]}") from None
+    return bool(row and row[0])
 
 
 @dataclass(frozen=True)
@@ -682,7 +693,7 @@ def stage_csv(
         header_end = _line_end(body, layout.header_row)
         if b'"' in body[:header_end]:
             raise SqlPathUnavailable("quotes above or in the header")
-        if not _plain_quoting(body[header_end:], layout.delimiter):
+        if b'"' in body and _odd_quoting(con, readable, layout.header_row, layout.delimiter):
             raise SqlPathUnavailable("quoted line breaks or stray quotes")
         n_lines = _data_lines(body, header_end)
         cols = ", ".join(f"{lit(f'c{i}')}: 'VARCHAR'" for i in range(layout.width))
