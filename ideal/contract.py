@@ -46,6 +46,7 @@ from ideal.reference import CountryResolver, UnknownCountryError
 __all__ = [
     "COLUMNS",
     "EVENT_COLUMNS",
+    "EVENT_TYPED_COLUMNS",
     "FILE_COLUMNS",
     "KINDS",
     "MODELS",
@@ -745,6 +746,12 @@ EVENT_REQUIRED_COLUMNS: tuple[str, ...] = (
     "reliability",
     "credibility",
 )
+EVENT_TYPED_COLUMNS: dict[str, str] = {
+    c: {"country": "country_iso3", "date": "event_date"}.get(c, c) for c in EVENT_COLUMNS
+}
+"""Event-file column -> the name of its typed value (``EventRecord`` field ``country``
+is ``country_iso3`` in ``core_threat__events``, in the SQL path's typed rows and in the
+relation the event suite sums up)."""
 COLUMNS: dict[Kind, tuple[str, ...]] = {"indicators": FILE_COLUMNS, "events": EVENT_COLUMNS}
 REQUIRED: dict[Kind, tuple[str, ...]] = {
     "indicators": REQUIRED_COLUMNS,

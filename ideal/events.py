@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ideal.catalogue import Catalogue
-from ideal.contract import HARD_LIMIT_FACTOR, ContractContext, EventRecord
+from ideal.contract import EVENT_TYPED_COLUMNS, HARD_LIMIT_FACTOR, ContractContext, EventRecord
 from ideal.readers import Cell, RawSubmission
 from ideal.validation import (
     Issue,
@@ -171,7 +171,11 @@ def file_issues(
 # A private in-memory database never fetches extensions (the intake's own setting).
 _OFFLINE_DUCKDB = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # The typed columns' SQL types, as the SQL path's query gives them; the others are text.
-_SQL_TYPES = {"source_row": "INTEGER", "event_date": "DATE", "quantity": "DOUBLE"}
+_SQL_TYPES = {
+    "source_row": "INTEGER",
+    EVENT_TYPED_COLUMNS["date"]: "DATE",
+    EVENT_TYPED_COLUMNS["quantity"]: "DOUBLE",
+}
 
 
 def _typed_frame(events: Sequence[ValidEvent], fields: Mapping[str, str]) -> pd.DataFrame:

@@ -37,7 +37,7 @@ import pandas as pd
 from ideal import audit
 from ideal.catalogue import LANGS, Catalogue
 from ideal.config import Workspace
-from ideal.contract import COLUMNS, ContractContext, Kind
+from ideal.contract import COLUMNS, EVENT_TYPED_COLUMNS, ContractContext, Kind
 from ideal.cycles import Cycle
 from ideal.events import EventValidation, ValidEvent, validate_events
 from ideal.readers import RawSubmission, UnreadableFile, read_submission, sniff_csv, sniff_format
@@ -63,6 +63,13 @@ logger = logging.getLogger(__name__)
 
 Engine = Literal["auto", "pydantic", "sql"]
 """Which row engine validates a file: by size (auto), or one of them (for tests, bench)."""
+# EventRecord field -> its column in core_threat__events (the event file's columns that
+# table keeps; source and notes stay in the raw layer).
+CORE_EVENT_FIELDS: dict[str, str] = {
+    c: typed
+    for c, typed in EVENT_TYPED_COLUMNS.items()
+    if typed in TABLE_BY_NAME["core_threat__events"].columns
+}
 RAW_TABLES: dict[Kind, str] = {
     "indicators": "raw_intake__indicator_rows",
     "events": "raw_intake__event_rows",
@@ -482,10 +489,10 @@ def _load_events(
         [cycle.cycle_id, result.country_iso3],
     )
     if result.sql_clean is not None:
+        typed = ", ".join(CORE_EVENT_FIELDS.values())
         con.execute(
-            f"INSERT INTO {table} BY NAME SELECT ? AS cycle_id, country_iso3, event_date, "
-            "admin1, event_type, item, quantity, unit, false AS is_unit_converted, "
-            f"reliability, credibility, ? AS submission_sha256, source_row "
+            f"INSERT INTO {table} BY NAME SELECT ? AS cycle_id, {typed}, "
+            "false AS is_unit_converted, ? AS submission_sha256, source_row "
             f"FROM ({result.sql_clean})",
             [cycle.cycle_id, sha],
         )
@@ -503,25 +510,18 @@ def _load_events(
 
 def _events_frame(sha: str, cycle: Cycle, events: list[ValidEvent]) -> pd.DataFrame:
     recs = [e.record for e in events]
-    return pd.DataFrame(
-        {
-            "cycle_id": [cycle.cycle_id] * len(recs),
-            "country_iso3": [r.country for r in recs],
-            "event_date": pd.array([r.date for r in recs], dtype="object"),
-            "admin1": [r.admin1 for r in recs],
-            "event_type": [r.event_type for r in recs],
-            "item": [r.item for r in recs],
-            "quantity": pd.array([r.quantity for r in recs], dtype="float64"),
-            "unit": [r.unit for r in recs],
-            "is_unit_converted": pd.array(
-                [r.reported_unit is not None for r in recs], dtype="bool"
-            ),
-            "reliability": [r.reliability for r in recs],
-            "credibility": pd.array([r.credibility for r in recs], dtype="int8"),
-            "submission_sha256": [sha] * len(recs),
-            "source_row": pd.array([e.source_row for e in events], dtype="int32"),
-        }
+    frame = pd.DataFrame(
+        {column: [getattr(r, name) for r in recs] for name, column in CORE_EVENT_FIELDS.items()}
     )
+    # dates stay Python dates (object); DuckDB reads them as DATE
+    frame = frame.astype(
+        {CORE_EVENT_FIELDS["quantity"]: "float64", CORE_EVENT_FIELDS["credibility"]: "int8"}
+    )
+    frame["cycle_id"] = cycle.cycle_id
+    frame["is_unit_converted"] = pd.array([r.reported_unit is not None for r in recs], dtype="bool")
+    frame["submission_sha256"] = sha
+    frame["source_row"] = pd.array([e.source_row for e in events], dtype="int32")
+    return frame
 
 
 def _issues_frame(sha: str, issues: list[Issue]) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ideal.catalogue import Catalogue, Names
 from ideal.config import SCHEMAS_DIR
-from ideal.contract import Kind
+from ideal.contract import EVENT_TYPED_COLUMNS, Kind
 from ideal.messages import RULES, Severity
 from ideal.runtime import OFFLINE_DEFAULTS
 from ideal.validation import (
@@ -73,18 +73,10 @@ NUMERIC_COLUMNS = ("value", "checked_value", "annual_value", "previous_value", "
 SHOWN_COLUMNS = ("unit", "value_cell", "checked_text", "annual_text")
 FRAME_COLUMNS = ("source_row", *KEY_COLUMNS, *NUMERIC_COLUMNS, *SHOWN_COLUMNS)
 
-# Event-file column -> its typed column in the relation of valid events the summary reads
-# (named as the SQL path's clean query and core_threat__events name them).
+# Event-file column -> its typed column in the relation of valid events the summary reads:
+# every column but the grades, which no event rule reads.
 EVENT_FIELDS: dict[str, str] = {
-    "country": "country_iso3",
-    "date": "event_date",
-    "admin1": "admin1",
-    "event_type": "event_type",
-    "item": "item",
-    "quantity": "quantity",
-    "unit": "unit",
-    "source": "source",
-    "notes": "notes",
+    c: typed for c, typed in EVENT_TYPED_COLUMNS.items() if c not in ("reliability", "credibility")
 }
 EVENT_ROW_COLUMNS = ("source_row", *EVENT_FIELDS.values())
 # A group of valid events identical to an earlier one (``repeated_events``): what its
@@ -901,7 +893,7 @@ def summarize_events(
     counts = {
         (str(country), str(etype)): int(n)
         for country, etype, n in con.execute(
-            f"SELECT country_iso3, event_type, count(*) FROM ({rows}) GROUP BY ALL"
+            f"SELECT {EVENT_FIELDS['country']}, event_type, count(*) FROM ({rows}) GROUP BY ALL"
         ).fetchall()
     }
     if not counts:
@@ -977,16 +969,17 @@ def repeated_events(
         if skip_units
         else rows
     )
+    country, date = EVENT_FIELDS["country"], EVENT_FIELDS["date"]
     return con.execute(
         "WITH candidates AS (SELECT source_row FROM "
         f"(SELECT source_row, hash({rough}) AS h FROM ({compared})) "
         "QUALIFY h = lag(h) OVER (ORDER BY h) OR h = lead(h) OVER (ORDER BY h)), "
-        "grouped AS (SELECT source_row, country_iso3, event_type, item, event_date, "
+        f"grouped AS (SELECT source_row, {country}, event_type, item, {date}, "
         f"min(source_row) OVER (PARTITION BY {exact}) AS first_row "
         f"FROM ({compared}) WHERE source_row IN (SELECT source_row FROM candidates)) "
-        "SELECT min(source_row) AS source_row, first_row, any_value(country_iso3) AS country, "
+        f"SELECT min(source_row) AS source_row, first_row, any_value({country}) AS country, "
         "any_value(event_type) AS event_type, any_value(item) AS item, "
-        "strftime(any_value(event_date), '%Y-%m-%d') AS date, count(*) AS copies, "
+        f"strftime(any_value({date}), '%Y-%m-%d') AS date, count(*) AS copies, "
         f"list(source_row ORDER BY source_row)[1:{REPEAT_ROWS_SHOWN}] AS later_rows "
         "FROM grouped WHERE source_row <> first_row GROUP BY first_row ORDER BY source_row"
     ).df()

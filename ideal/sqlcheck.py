@@ -58,6 +58,7 @@ from pydantic.fields import FieldInfo
 from ideal.catalogue import Catalogue
 from ideal.contract import (
     EVENT_COLUMNS,
+    EVENT_TYPED_COLUMNS,
     FILE_COLUMNS,
     NUMBER_COLUMN,
     TRENDS,
@@ -463,9 +464,10 @@ def compile_event_checks(
         "m_unit mu ON v.unit = mu.raw",
     ]
     source, notes = _source_and_notes(view, columns, m, ctes, joins)
-    typed = {
-        "country_iso3": "mc.iso3",
-        "event_date": "md.day",
+    t = EVENT_TYPED_COLUMNS
+    by_column = {
+        "country": "mc.iso3",
+        "date": "md.day",
         "admin1": "ma.text",
         "event_type": "mt.code",
         "item": "mi.item",
@@ -475,14 +477,17 @@ def compile_event_checks(
         "credibility": "TRY_CAST(v.credibility AS TINYINT)",
         "source": source,
         "notes": f"NULLIF({notes}, '')",
+    }
+    typed = {
+        **{t[c]: expr for c, expr in by_column.items()},
         "_unit_given": "mu.unit",
         "_low": "mi.low",
         "_high": "mi.high",
         "_notes_cell": notes,
     }
     checks = [
-        Check("country", "country_iso3 IS NOT NULL", "unknown_country", "country"),
-        Check("date", "event_date IS NOT NULL", "invalid_date", "date"),
+        Check("country", f"{t['country']} IS NOT NULL", "unknown_country", "country"),
+        Check("date", f"{t['date']} IS NOT NULL", "invalid_date", "date"),
         Check("admin1", "admin1 IS NOT NULL", "text_too_long", "admin1"),
         Check("event_type", "event_type IS NOT NULL", "unknown_event_type", "event_type"),
         Check("item", "item IS NOT NULL", "unknown_item", "item"),
