@@ -1163,12 +1163,12 @@ LABELS: dict[str, dict[str, str]] = {
         "{types}. The item must belong to the type: see the '{reference}' sheet.",
     ),
     "tpl.ev.dv.item": _l(
-        "Elija un elemento del tipo de evento de la fila; la hoja «{reference}» indica qué "
-        "elementos admite cada tipo.",
-        "Escolha um item do tipo de evento da linha; a planilha «{reference}» indica quais "
-        "itens cada tipo aceita.",
-        "Pick an item of the row's event type; the '{reference}' sheet shows which items "
-        "each type allows.",
+        "Elija primero el tipo de evento: la lista ofrece solo sus elementos. La hoja "
+        "«{reference}» indica qué elementos admite cada tipo.",
+        "Escolha primeiro o tipo de evento: a lista oferece só os seus itens. A planilha "
+        "«{reference}» indica quais itens cada tipo aceita.",
+        "Choose the event type first: the list offers only its items. The '{reference}' "
+        "sheet shows which items each type allows.",
     ),
     "tpl.ev.dv.quantity": _l(
         "Un número mayor que 0 en la unidad de la fila (1 para una víctima o un incidente). "

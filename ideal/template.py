@@ -108,6 +108,7 @@ DVOperator = Literal["equal", "lessThanOrEqual", "between", "greaterThan"]
 INDICATOR_LIST = "ideal_indicators"
 EVENT_TYPE_LIST = "ideal_event_types"
 EVENT_ITEM_LIST = "ideal_event_items"
+EVENT_ITEM_TYPES = "ideal_event_item_types"  # the event type of each item in that list
 # A JSON file larger than this is not parsed twice just to find its stamp.
 MAX_STAMP_JSON_BYTES = 16 * 1024 * 1024
 # Custom properties that stamp the workbook with what it was made for.
@@ -463,8 +464,8 @@ def build_xlsx(spec: TemplateSpec) -> bytes:
     # Drop-downs name the reference columns through defined names: they survive sorting
     # and work in every Excel version that opens .xlsx (and in LibreOffice).
     if spec.kind == "events":
-        for name, (first, last) in _fill_event_reference(reference, spec).items():
-            _define_list(wb, name, reference.title, first, last)
+        for name, (column, first, last) in _fill_event_reference(reference, spec).items():
+            _define_list(wb, name, reference.title, first, last, column)
         _fill_event_data(data, spec, names)
         _fill_event_instructions(instructions, spec, names)
     else:
@@ -507,12 +508,14 @@ def _stamp(wb: Workbook, spec: TemplateSpec) -> None:
         cast(Any, wb).custom_doc_props.append(StringProperty(name=PROP_PREFIX + key, value=value))
 
 
-def _define_list(wb: Workbook, name: str, sheet: str, first: int, last: int) -> None:
-    """A workbook-level name for rows ``first``..``last`` of column A of ``sheet``."""
+def _define_list(
+    wb: Workbook, name: str, sheet: str, first: int, last: int, column: str = "A"
+) -> None:
+    """A workbook-level name for rows ``first``..``last`` of ``column`` of ``sheet``."""
     from openpyxl.workbook.defined_name import DefinedName
 
     wb.defined_names[name] = DefinedName(
-        name, attr_text=f"{_quote_sheet(sheet)}!$A${first}:$A${last}"
+        name, attr_text=f"{_quote_sheet(sheet)}!${column}${first}:${column}${last}"
     )
 
 
@@ -1028,7 +1031,7 @@ def _fill_event_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -
     )
     v.add(
         "list",
-        EVENT_ITEM_LIST,
+        _items_of_row_type(f"${col['event_type']}{first}"),
         [ranges["item"]],
         "item",
         label("tpl.ev.dv.item", lang, reference=reference),
@@ -1063,6 +1066,21 @@ def _fill_event_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -
         started,
     )
     _finish_data_sheet(ws, columns, f"{col['date']}2", last)
+
+
+def _items_of_row_type(type_cell: str) -> str:
+    """The item drop-down's source: the items of the event type chosen in the row.
+
+    ``type_cell`` is the first data row's event-type cell, relative to the row (Excel
+    and LibreOffice shift it down the validated range). The items of a type are one
+    block of the item list (``_event_items`` keeps catalogue order, type by type); a row
+    without a known type offers every item.
+    """
+    match = f"MATCH({type_cell},{EVENT_ITEM_TYPES},0)"
+    return (
+        f"IF(ISNA({match}),{EVENT_ITEM_LIST},OFFSET({EVENT_ITEM_LIST},{match}-1,0,"
+        f"COUNTIF({EVENT_ITEM_TYPES},{type_cell}),1))"
+    )
 
 
 # -- XLSX: reference sheets -----------------------------------------------------------------
@@ -1115,12 +1133,13 @@ def _fill_reference(ws: Worksheet, spec: TemplateSpec) -> int:
     return len(indicators)
 
 
-def _fill_event_reference(ws: Worksheet, spec: TemplateSpec) -> dict[str, tuple[int, int]]:
+def _fill_event_reference(ws: Worksheet, spec: TemplateSpec) -> dict[str, tuple[str, int, int]]:
     """The event types, then every item with its type, unit and plausible range.
 
     Column A of each table holds the names the drop-downs offer (in the steward's
-    language; the contract reads the code or a name in any working language). Returns
-    the rows of those two lists, by defined name.
+    language; the contract reads the code or a name in any working language); column D
+    of the item table, each item's type, the items of a type in one block. Returns the
+    column and rows of those lists, by defined name.
     """
     from openpyxl.utils import get_column_letter
 
@@ -1176,7 +1195,12 @@ def _fill_event_reference(ws: Worksheet, spec: TemplateSpec) -> dict[str, tuple[
         )
     ws.auto_filter.ref = f"A{top}:J{top + len(items)}"
     _protect_reference(ws)
-    return {EVENT_TYPE_LIST: types_rows, EVENT_ITEM_LIST: (top + 1, top + len(items))}
+    items_rows = (top + 1, top + len(items))
+    return {
+        EVENT_TYPE_LIST: ("A", *types_rows),
+        EVENT_ITEM_LIST: ("A", *items_rows),
+        EVENT_ITEM_TYPES: ("D", *items_rows),
+    }
 
 
 # -- XLSX: instructions sheets --------------------------------------------------------------

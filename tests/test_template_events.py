@@ -15,6 +15,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,6 +39,7 @@ from ideal.template import (
     DV_TEXT_MAX,
     DV_TITLE_MAX,
     EVENT_ITEM_LIST,
+    EVENT_ITEM_TYPES,
     EVENT_ROWS,
     EVENT_TYPE_LIST,
     FORMATS,
@@ -264,6 +266,30 @@ def _named_list(wb: Any, name: str) -> list[str]:
     return [str(row[0].value) for row in wb[sheet][cells.replace("$", "")]]
 
 
+def _item_choices(wb: Any, formula: str, type_cell: str) -> Callable[[str | None], list[str]]:
+    """What the item drop-down offers for a row's event type, computed as Excel does.
+
+    The formula must be the dependent list: every item when MATCH finds no type, else
+    OFFSET(items, MATCH(type) - 1, 0, COUNTIF(type), 1).
+    """
+    match = f"MATCH({type_cell},{EVENT_ITEM_TYPES},0)"
+    assert formula == (
+        f"IF(ISNA({match}),{EVENT_ITEM_LIST},OFFSET({EVENT_ITEM_LIST},{match}-1,0,"
+        f"COUNTIF({EVENT_ITEM_TYPES},{type_cell}),1))"
+    )
+    items, types = _named_list(wb, EVENT_ITEM_LIST), _named_list(wb, EVENT_ITEM_TYPES)
+    assert len(items) == len(types)
+
+    def offered(chosen: str | None) -> list[str]:
+        folded = [t.casefold() for t in types]  # MATCH and COUNTIF ignore case
+        if chosen is None or chosen.casefold() not in folded:
+            return items
+        start = folded.index(chosen.casefold())
+        return items[start : start + folded.count(chosen.casefold())]
+
+    return offered
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_xlsx_drop_downs_and_checks_sit_on_the_right_columns(tmp_path: Path, lang: str) -> None:
     path = write_template(make_spec("COL", "2026", lang, kind="events"), "xlsx", tmp_path)
@@ -285,7 +311,7 @@ def test_xlsx_drop_downs_and_checks_sit_on_the_right_columns(tmp_path: Path, lan
 
     assert (only("country").type, only("country").formula1) == ("list", '"COL"')
     assert (only("event_type").type, only("event_type").formula1) == ("list", EVENT_TYPE_LIST)
-    assert (only("item").type, only("item").formula1) == ("list", EVENT_ITEM_LIST)
+    assert only("item").type == "list"
     assert only("reliability").formula1 == '"A,B,C,D,E,F"'
     assert only("credibility").formula1 == '"1,2,3,4,5,6"'
 
@@ -295,6 +321,12 @@ def test_xlsx_drop_downs_and_checks_sit_on_the_right_columns(tmp_path: Path, lan
     assert [CATALOGUE.event_type_spellings[fold(t)] for t in types] == list(CATALOGUE.event_types)
     assert sorted(CATALOGUE.event_item_spellings[fold(i)] for i in items) == sorted(ALL_ITEMS)
     assert types == [type_name(t, lang) for t in CATALOGUE.event_types]
+
+    # the item drop-down offers the items of the row's event type, as Excel computes it
+    offered = _item_choices(wb, str(only("item").formula1), f"${LETTER['event_type']}2")
+    for code, etype in CATALOGUE.event_types.items():
+        assert offered(type_name(code, lang)) == [i.name.get(lang) for i in etype.items.values()]
+    assert offered(None) == offered("no such type") == items  # no known type: every item
 
     # every unit an item may be given in, and no other
     units = set(str(only("unit").formula1).strip('"').split(","))
