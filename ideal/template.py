@@ -37,8 +37,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from babel.numbers import format_decimal
 
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 logger = logging.getLogger(__name__)
+_Choice = TypeVar("_Choice", bound=str)
 
 Format = Literal["xlsx", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("xlsx", "csv", "json")
@@ -175,27 +177,29 @@ def cycle_year(cycle_id: str) -> int:
     return int(m.group(1))
 
 
+def _one_of(text: str, known: tuple[_Choice, ...], what: str, *, strip: str = "") -> _Choice:
+    """The choice ``text`` names (any case, ``strip`` left off), or a TemplateError."""
+    wanted = text.strip().lower().lstrip(strip)
+    for choice in known:
+        if wanted == choice:
+            return choice
+    choices = ", ".join(known[:-1]) + " or " + known[-1]
+    raise TemplateError(f"unknown {what} {text!r}; use {choices}.")
+
+
 def check_lang(lang: str) -> Lang:
     """``lang`` as a Lang, or a TemplateError naming the languages there are."""
-    for known in LANGS:
-        if lang.strip().lower() == known:
-            return known
-    raise TemplateError(f"unknown language {lang!r}; use es, pt or en.")
+    return _one_of(lang, LANGS, "language")
 
 
 def check_format(fmt: str) -> Format:
-    for known in FORMATS:
-        if fmt.strip().lower().lstrip(".") == known:
-            return known
-    raise TemplateError(f"unknown format {fmt!r}; use xlsx, csv or json.")
+    """``fmt`` (".xlsx" too) as a Format, or a TemplateError naming the formats there are."""
+    return _one_of(fmt, FORMATS, "format", strip=".")
 
 
 def check_kind(kind: str) -> Kind:
     """``kind`` as a Kind, or a TemplateError naming the kinds there are."""
-    for known in KINDS:
-        if kind.strip().lower() == known:
-            return known
-    raise TemplateError(f"unknown kind {kind!r}; use {' or '.join(KINDS)}.")
+    return _one_of(kind, KINDS, "kind")
 
 
 def make_spec(
@@ -303,6 +307,21 @@ def _column_note(spec: TemplateSpec, column: str, params: Mapping[str, object]) 
     if spec.kind != "events" or key not in LABELS:
         key = f"tpl.col.{column}"
     return label(key, spec.lang, **params)
+
+
+def _note_params(spec: TemplateSpec, reference: str) -> dict[str, object]:
+    """What the column notes are filled with, in the header comments and the instructions."""
+    params: dict[str, object] = {
+        "iso3": spec.country_iso3,
+        "year": spec.year,
+        "reference": reference,
+    }
+    if spec.kind == "events":
+        example, iso = spec.date_examples
+        params.update(types=_type_names(spec), example=example, iso=iso)
+    else:
+        params["trends"] = ", ".join(spec.trend_words)
+    return params
 
 
 # -- file names and writing ---------------------------------------------------------------
@@ -590,25 +609,19 @@ def _unlock(ws: Worksheet, columns: Sequence[str], first: int, last: int) -> Non
 def _runs(columns: Sequence[str], wanted: Iterable[str]) -> list[tuple[str, str]]:
     """The first and last column of each unbroken run of ``wanted`` columns, in order."""
     keep = set(wanted)
-    runs: list[list[str]] = []
-    for i, c in enumerate(columns):
-        if c not in keep:
-            continue
-        if runs and i > 0 and columns[i - 1] == runs[-1][-1]:
-            runs[-1].append(c)
-        else:
-            runs.append([c])
+    runs = [list(run) for kept, run in groupby(columns, key=keep.__contains__) if kept]
     return [(run[0], run[-1]) for run in runs]
 
 
-def _highlight_todo(ws: Worksheet, areas: Iterable[tuple[str, str]], condition: str) -> None:
+def _highlight_todo(ws: Worksheet, areas: Iterable[str], condition: str) -> None:
     """Yellow fill on each empty cell of ``areas`` (ranges like 'D2:D60') while
     ``condition`` (a formula relative to the area's top-left cell, or '') holds."""
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import PatternFill
 
     todo = PatternFill("solid", fgColor=TODO_FILL, bgColor=TODO_FILL)
-    for area, top_left in areas:
+    for area in areas:
+        top_left = area.split(":")[0]
         empty = f"LEN(TRIM({top_left}))=0"
         formula = f"AND({condition},{empty})" if condition else empty
         ws.conditional_formatting.add(
@@ -753,16 +766,7 @@ def _fill_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None
     first, last_filled = 2, len(rows) + 1
     last = last_filled + EXTRA_ROWS
 
-    _write_header(
-        ws,
-        spec,
-        {
-            "iso3": spec.country_iso3,
-            "year": spec.year,
-            "reference": names["reference"],
-            "trends": ", ".join(spec.trend_words),
-        },
-    )
+    _write_header(ws, spec, _note_params(spec, names["reference"]))
     grey = PatternFill("solid", fgColor=PREFILLED_FILL)
     na = PatternFill("solid", fgColor=NA_FILL)
     by_code = cat.indicator_by_code
@@ -781,7 +785,7 @@ def _fill_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None
     _highlight_todo(
         ws,
         (
-            (f"{col[start]}{first}:{col[end]}{last_filled}", f"{col[start]}{first}")
+            f"{col[start]}{first}:{col[end]}{last_filled}"
             for start, end in (("value", "value"), ("source", "credibility"))
         ),
         "",
@@ -974,18 +978,7 @@ def _fill_event_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -
     example, iso = spec.date_examples
     reference = names["reference"]
     types = _type_names(spec)
-    _write_header(
-        ws,
-        spec,
-        {
-            "iso3": spec.country_iso3,
-            "year": spec.year,
-            "reference": reference,
-            "types": types,
-            "example": example,
-            "iso": iso,
-        },
-    )
+    _write_header(ws, spec, _note_params(spec, reference))
     grey = PatternFill("solid", fgColor=PREFILLED_FILL)
     for r in range(first, last + 1):
         country = ws[f"{col['country']}{r}"]
@@ -1059,10 +1052,7 @@ def _fill_event_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -
     required = [c for c in REQUIRED[spec.kind] if c != "country"]
     _highlight_todo(
         ws,
-        (
-            (f"{col[a]}{first}:{col[b]}{last}", f"{col[a]}{first}")
-            for a, b in _runs(columns, required)
-        ),
+        (f"{col[a]}{first}:{col[b]}{last}" for a, b in _runs(columns, required)),
         started,
     )
     _finish_data_sheet(ws, columns, f"{col['date']}2", last)
@@ -1159,22 +1149,19 @@ def _fill_event_reference(ws: Worksheet, spec: TemplateSpec) -> dict[str, tuple[
     types_rows = (2, len(types) + 1)
 
     top = len(types) + 3  # one blank row between the tables
-    _reference_header(
-        ws,
-        top,
-        [
-            headers["item"],
-            code,
-            also,
-            headers["event_type"],
-            label("tpl.ref.category", lang),
-            label("tpl.ref.unit", lang),
-            label("tpl.ref.unit_name", lang),
-            label("tpl.ref.units_ok", lang),
-            label("tpl.ref.low", lang),
-            label("tpl.ref.high", lang),
-        ],
-    )
+    item_headers = [
+        headers["item"],
+        code,
+        also,
+        headers["event_type"],
+        label("tpl.ref.category", lang),
+        label("tpl.ref.unit", lang),
+        label("tpl.ref.unit_name", lang),
+        label("tpl.ref.units_ok", lang),
+        label("tpl.ref.low", lang),
+        label("tpl.ref.high", lang),
+    ]
+    _reference_header(ws, top, item_headers)
     items = _event_items(cat)
     for r, (etype, item) in enumerate(items, start=top + 1):
         _reference_row(
@@ -1193,7 +1180,7 @@ def _fill_event_reference(ws: Worksheet, spec: TemplateSpec) -> dict[str, tuple[
                 item.plausible[1],
             ],
         )
-    ws.auto_filter.ref = f"A{top}:J{top + len(items)}"
+    ws.auto_filter.ref = f"A{top}:{get_column_letter(len(item_headers))}{top + len(items)}"
     _protect_reference(ws)
     items_rows = (top + 1, top + len(items))
     return {
@@ -1302,12 +1289,10 @@ def _check_section(doc: _Instructions, spec: TemplateSpec) -> None:
 def _instruction_params(spec: TemplateSpec, names: dict[str, str]) -> dict[str, object]:
     """What the instructions of either kind of template fill their sentences with."""
     return {
+        **_note_params(spec, names["reference"]),
         "country": spec.country_label,
-        "iso3": spec.country_iso3,
         "cycle": spec.cycle_id,
-        "year": spec.year,
         "data": names["data"],
-        "reference": names["reference"],
         "notes": spec.headers["notes"],
         "version": spec.catalogue.catalogue_version,
         "date": spec.today.isoformat(),
@@ -1317,6 +1302,7 @@ def _instruction_params(spec: TemplateSpec, names: dict[str, str]) -> dict[str, 
 def _fill_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None:
     lang = spec.lang
     headers = spec.headers
+    # Quoted here, as words to type; the header notes list them plain.
     words = ", ".join(f"«{w}»" if lang != "en" else f"'{w}'" for w in spec.trend_words)
     p = {
         **_instruction_params(spec, names),
@@ -1358,14 +1344,7 @@ def _fill_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str])
 
 def _fill_event_instructions(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -> None:
     lang = spec.lang
-    example, iso = spec.date_examples
-    p = {
-        **_instruction_params(spec, names),
-        "types": _type_names(spec),
-        "rows": EVENT_ROWS,
-        "example": example,
-        "iso": iso,
-    }
+    p = {**_instruction_params(spec, names), "rows": EVENT_ROWS}
     doc = _Instructions(ws)
     doc.line(label("tpl.ev.title", lang, **p), size=16, bold=True)
     doc.line(label("tpl.ev.subtitle", lang, **p))

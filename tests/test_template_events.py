@@ -15,7 +15,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,10 +23,9 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from typer.testing import CliRunner
+from test_cli import invoke
 
 from ideal.catalogue import LANGS, fold, load_catalogue
-from ideal.cli import app
 from ideal.contract import EVENT_COLUMNS, EXCEL_EPOCH, MAX_PLACE, MAX_TEXT, column_headers
 from ideal.cycles import Cycle
 from ideal.events import EventValidation
@@ -118,6 +117,18 @@ def excel_saves(path: Path) -> None:
             z.writestr(name, data)
 
 
+def type_rows(path: Path, rows: Iterable[Mapping[str, Any]]) -> str:
+    """Type ``rows`` (column -> value) into the data sheet from row 2 and save the file
+    with openpyxl, which leaves the country formulas uncalculated; the sheet's title."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[1]
+    for r, row in enumerate(rows, start=2):
+        for column, value in row.items():
+            ws[f"{LETTER[column]}{r}"].value = value
+    wb.save(path)
+    return ws.title
+
+
 # -- a filled template reads back as accepted events -----------------------------------------
 @pytest.mark.parametrize(("lang", "country"), [("es", "COL"), ("pt", "BRA")])
 def test_filled_xlsx_event_template_is_accepted(tmp_path: Path, lang: str, country: str) -> None:
@@ -125,9 +136,6 @@ def test_filled_xlsx_event_template_is_accepted(tmp_path: Path, lang: str, count
     path = write_template(spec, "xlsx", tmp_path)
     assert path.name == f"{country}_ideal_events_2025_{lang}.xlsx"
 
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[1]
-    col = {c: i for i, c in enumerate(EVENT_COLUMNS, start=1)}
     rows: list[dict[str, Any]] = [
         # an Excel date cell, names from the drop-downs, a decimal quantity
         {
@@ -168,15 +176,12 @@ def test_filled_xlsx_event_template_is_accepted(tmp_path: Path, lang: str, count
             "credibility": 1,
         },
     ]
-    for r, row in enumerate(rows, start=2):
-        for column, value in row.items():
-            ws.cell(r, col[column]).value = value
-    wb.save(path)
+    sheet = type_rows(path, rows)
     excel_saves(path)
 
     raw, result = validate(path, country)
 
-    assert raw is not None and raw.kind == "events" and raw.sheet == ws.title
+    assert raw is not None and raw.kind == "events" and raw.sheet == sheet
     assert [(i.rule, i.row, i.column) for i in result.issues] == []
     assert result.status == "accepted"
     assert result.country_iso3 == country and result.n_rows == 3
@@ -203,22 +208,18 @@ def test_filled_xlsx_event_template_is_accepted(tmp_path: Path, lang: str, count
 
 def test_a_row_in_another_unit_is_converted_and_flagged(tmp_path: Path) -> None:
     path = write_template(make_spec("PER", "2025", "es", kind="events"), "xlsx", tmp_path)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[1]
-    values: tuple[Any, ...] = (
-        dt.date(2025, 7, 1),
-        "Puno",
-        "seizure",
-        "cocaína",
-        2,
-        "t",
-        "DIRANDRO",
-        "B",
-        2,
-    )
-    for c, value in enumerate(values, start=2):
-        ws.cell(2, c).value = value
-    wb.save(path)
+    row = {
+        "date": dt.date(2025, 7, 1),
+        "admin1": "Puno",
+        "event_type": "seizure",
+        "item": "cocaína",
+        "quantity": 2,
+        "unit": "t",
+        "source": "DIRANDRO",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    type_rows(path, [row])
     excel_saves(path)
     _, result = validate(path, "PER")
     assert result.status == "accepted_with_warnings" and result.n_errors == 0
@@ -555,16 +556,6 @@ def test_unknown_kind_is_refused_with_the_choices() -> None:
         make_spec("COL", "2025", "es", kind="seizures")
 
 
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.output
-
-
 def test_cli_writes_event_templates_in_each_format(tmp_path: Path) -> None:
     for fmt in FORMATS:
         code, out = invoke(
@@ -617,22 +608,18 @@ def test_cli_validates_a_filled_event_template(tmp_path: Path) -> None:
     )
     assert code == 0
     path = tmp_path / "bra.xlsx"
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[1]
-    values: tuple[Any, ...] = (
-        dt.date(2025, 9, 3),
-        "Pará",
-        "apreensão",
-        "madeira",
-        80,
-        "m3",
-        "IBAMA",
-        "B",
-        2,
-    )
-    for c, value in enumerate(values, start=2):
-        ws.cell(2, c).value = value
-    wb.save(path)
+    row = {
+        "date": dt.date(2025, 9, 3),
+        "admin1": "Pará",
+        "event_type": "apreensão",
+        "item": "madeira",
+        "quantity": 80,
+        "unit": "m3",
+        "source": "IBAMA",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    type_rows(path, [row])
     excel_saves(path)
     # no --cycle: the workbook's stamp gives it
     code, out = invoke("validate", str(path), "--json", "--lang", "pt")

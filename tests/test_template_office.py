@@ -20,10 +20,10 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 from test_template import CATALOGUE, N_INDICATORS, data_sheet, fill_xlsx, validate
-from test_template_events import item_name, type_name
+from test_template_events import item_name, type_name, type_rows
 from test_template_events import validate as validate_events
 
-from ideal.contract import EVENT_COLUMNS, FILE_COLUMNS, column_headers
+from ideal.contract import FILE_COLUMNS, column_headers
 from ideal.template import check_format, make_spec, write_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -116,29 +116,28 @@ def test_template_saved_as_csv_by_libreoffice_is_accepted(tmp_path: Path) -> Non
 
 def _fill_events(path: Path, lang: str) -> None:
     """One event of each type, typed as a steward would; the country column left alone."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[1]
-    col = {c: i for i, c in enumerate(EVENT_COLUMNS, start=1)}
     rows = [
         (dt.datetime(2025, 3, 14), "seizure", "cocaine", 1234.5, "kg"),
         ("02/05/2025", "victim", "thb_victim", 1, "count"),
         ("2025-11-30", "incident", "extortion", 1, "count"),
     ]
-    for r, (date, etype, item, quantity, unit) in enumerate(rows, start=2):
-        cells = {
-            "date": date,
-            "admin1": "Nariño",
-            "event_type": type_name(etype, lang),
-            "item": item_name(item, lang),
-            "quantity": quantity,
-            "unit": unit,
-            "source": "Policía Nacional",
-            "reliability": "B",
-            "credibility": 2,
-        }
-        for column, value in cells.items():
-            ws.cell(r, col[column]).value = value
-    wb.save(path)
+    type_rows(
+        path,
+        (
+            {
+                "date": date,
+                "admin1": "Nariño",
+                "event_type": type_name(etype, lang),
+                "item": item_name(item, lang),
+                "quantity": quantity,
+                "unit": unit,
+                "source": "Policía Nacional",
+                "reliability": "B",
+                "credibility": 2,
+            }
+            for date, etype, item, quantity, unit in rows
+        ),
+    )
 
 
 @pytest.mark.parametrize("to", ["xlsx", CSV_FILTER])
