@@ -24,7 +24,6 @@ Prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import platform
@@ -59,14 +58,14 @@ def direct(ws: Workspace, cycle: Cycle) -> None:
     """What the flow's tasks do, as plain calls in the flow's order."""
     from ideal import assessment
     from ideal.catalogue import LANGS, load_catalogue
-    from ideal.intake import parse_and_validate, pickup_inbox
+    from ideal.intake import parse_and_validate, pickup_inbox, sha256_bytes
     from ideal.manifest import stamp_run
     from ideal.reference import default_resolver
     from ideal.steward import build_report, render_html
 
     for path in pickup_inbox(ws, cycle.cycle_id):
         data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = sha256_bytes(data)
         raw, result = parse_and_validate(data, cycle, load_catalogue(), default_resolver())
         kind = None if raw is None else raw.kind
         pages = {

@@ -21,7 +21,6 @@ artifact linking each steward report.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from prefect.concurrency.sync import concurrency
 from ideal import assessment
 from ideal.catalogue import LANGS, load_catalogue
 from ideal.cycles import Cycle, CycleError
-from ideal.intake import parse_and_validate, pickup_inbox
+from ideal.intake import parse_and_validate, pickup_inbox, sha256_bytes
 from ideal.reference import default_resolver
 from ideal.steward import build_report, render_html
 from pipelines.common import (
@@ -72,7 +71,7 @@ def pick_up_inbox(home: str | None, reports: str | None, cycle_id: str) -> list[
 def validate_submission(path: str, name: str, cycle: Cycle) -> dict[str, Any]:
     """Validate one file and render its steward report (es, pt, en); writes nothing."""
     data = read_settled(Path(path))
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256_bytes(data)
     raw, result = parse_and_validate(data, cycle, load_catalogue(), default_resolver())
     kind = None if raw is None else raw.kind
     html = {
@@ -114,7 +113,7 @@ def load_submission(
     if not file.exists():
         logger.info("%s: no longer in the inbox (taken by another run)", name)
         return None
-    if hashlib.sha256(read_settled(file)).hexdigest() != validated["sha256"]:
+    if sha256_bytes(read_settled(file)) != validated["sha256"]:
         logger.warning("%s changed since it was validated; left for the next poll", name)
         return None
     outcome = assessment.ingest_paths(ws, cycle_id, [file], remove_from_inbox=True)[0]

@@ -212,15 +212,25 @@ def _ours(pid: int) -> bool:
     return b"prefect" in cmdline
 
 
+def local_server(ws: Workspace, port: int = DEFAULT_PORT) -> Server:
+    """The server ``make serve`` runs for this workspace (its state under ``IDEAL_HOME``)."""
+    return Server(ws.home / "prefect-server", port)
+
+
+def running(server: Server) -> dict[str, int]:
+    """The recorded processes (server, worker) that are still running, by name."""
+    if not server.pids_file.exists():
+        return {}
+    recorded = json.loads(server.pids_file.read_text(encoding="utf-8"))
+    pids = {name: int(pid) for name, pid in recorded.get("pids", {}).items()}
+    return {name: pid for name, pid in pids.items() if _ours(pid)}
+
+
 def start(ws: Workspace, port: int, pool: str = POOL) -> Server:
     """``make serve``: server, pool, deployments, worker; PIDs recorded."""
-    server = Server(ws.home / "prefect-server", port)
-    if server.pids_file.exists():
-        recorded = json.loads(server.pids_file.read_text(encoding="utf-8"))
-        if any(_ours(int(p)) for p in recorded.get("pids", {}).values()):
-            raise ServeError(
-                f"Already running (PIDs in {server.pids_file}); `make serve-stop` first."
-            )
+    server = local_server(ws, port)
+    if running(server):
+        raise ServeError(f"Already running (PIDs in {server.pids_file}); `make serve-stop` first.")
     server_proc = start_server(server)
     pids = {"server": server_proc.pid}
     try:
@@ -241,17 +251,17 @@ def start(ws: Workspace, port: int, pool: str = POOL) -> Server:
 
 def stop(ws: Workspace) -> list[str]:
     """``make serve-stop``: stop the recorded server and worker; returns what was stopped."""
-    pids_file = ws.home / "prefect-server" / "pids.json"
-    if not pids_file.exists():
+    server = local_server(ws)  # the port plays no part in where the PIDs are recorded
+    if not server.pids_file.exists():
         return []
-    recorded = json.loads(pids_file.read_text(encoding="utf-8"))
+    alive = running(server)
     stopped = []
     # the worker first, so that it does not report a lost server
     for name in ("worker", "server"):
-        pid = recorded.get("pids", {}).get(name)
-        if pid is not None and _ours(int(pid)) and stop_group(int(pid)):
+        pid = alive.get(name)
+        if pid is not None and stop_group(pid):
             stopped.append(f"{name} (PID {pid})")
-    pids_file.unlink()
+    server.pids_file.unlink()
     return stopped
 
 
