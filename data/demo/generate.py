@@ -1261,6 +1261,8 @@ class EventRegister:
     filename: str
     style: Style
     events: tuple[EventRow, ...]
+    # indicator -> (reported, aggregated, disagrees): register_gaps against the indicator file
+    gaps: Mapping[str, tuple[float, float, bool]]
 
 
 def _register_total(units: int, seed: int, cid: str, iso3: str, code: str) -> int:
@@ -1346,7 +1348,6 @@ def _tier_events(
 
 
 def _register_events(
-    code: str,
     rule: Rule,
     reported_units: int,
     catalogue: Catalogue,
@@ -1355,6 +1356,7 @@ def _register_events(
     seed: int,
 ) -> list[EventRow]:
     """Every event behind one indicator's register total."""
+    code = rule.indicator
     if len(rule.items) != 1:
         raise ValueError(f"{code}: the demo register writes rules with one item")
     item = catalogue.event_types[rule.event_type].items[rule.items[0]]
@@ -1440,20 +1442,17 @@ def build_event_register(
         if row.unit != item_unit and rule.measure == "sum_quantity":
             raise ValueError(f"{sub.iso3} {rule.indicator}: reported in {row.unit}")
         units = round((row.units or 0) * 10 ** (DECIMALS[item_unit] - row.decimals))
-        events += _register_events(
-            rule.indicator, rule, units, catalogue, sub.cycle, sub.iso3, seed
-        )
+        events += _register_events(rule, units, catalogue, sub.cycle, sub.iso3, seed)
     events = _unique_measured(events, catalogue)
     type_order = list(catalogue.event_types)
     events.sort(key=lambda e: (e.date, type_order.index(e.event_type)))  # stable sort
-    register = EventRegister(sub.cycle, sub.iso3, filename, sub.style, tuple(events))
-    _check_register(register, sub, catalogue, rules)
+    gaps = register_gaps(events, sub.rows, rules)
+    register = EventRegister(sub.cycle, sub.iso3, filename, sub.style, tuple(events), gaps)
+    _check_register(register, catalogue)
     return register
 
 
-def _check_register(
-    register: EventRegister, sub: Submission, catalogue: Catalogue, rules: Rules
-) -> None:
+def _check_register(register: EventRegister, catalogue: Catalogue) -> None:
     """The register must hold what README.md says: raise ValueError otherwise."""
     cid, iso3 = register.cycle.cycle_id, register.iso3
     missing = set(catalogue.event_types) - {e.event_type for e in register.events}
@@ -1464,12 +1463,11 @@ def _check_register(
         if not low <= ev.quantity <= high:
             raise ValueError(f"{iso3} {cid} register: {ev} outside [{low}, {high}]")
     expected = {code for (c, i, code) in REGISTER_SHORTFALL if (c, i) == (cid, iso3)}
-    gaps = register_gaps(register.events, sub.rows, rules)
-    disagree = {code for code, (_, _, bad) in gaps.items() if bad}
+    disagree = {code for code, (_, _, bad) in register.gaps.items() if bad}
     if disagree != expected:
         raise ValueError(
             f"{iso3} {cid} register disagrees on {sorted(disagree)}, "
-            f"expected {sorted(expected)}: {gaps}"
+            f"expected {sorted(expected)}: {register.gaps}"
         )
 
 
@@ -1480,7 +1478,7 @@ def build_event_registers(
     out = []
     for (cid, iso3), pattern in EVENT_REGISTERS.items():
         sub = next(s for s in subs if s.cycle.cycle_id == cid and s.iso3 == iso3)
-        name = pattern.replace("{year}", str(sub.cycle.period_year))
+        name = _file_name(pattern, sub.cycle.period_year)
         out.append(build_event_register(sub, name, catalogue, seed))
     return out
 
@@ -1488,8 +1486,8 @@ def build_event_registers(
 # ----------------------------------------------------------------------------------------
 # Assembling the cycles
 # ----------------------------------------------------------------------------------------
-def _file_name(style: Style, year: int) -> str:
-    return style.filename.replace("{year}", str(year))
+def _file_name(pattern: str, year: int) -> str:
+    return pattern.replace("{year}", str(year))
 
 
 def build_submissions(catalogue: Catalogue, anchors: Anchors, seed: int) -> list[Submission]:
@@ -1508,7 +1506,7 @@ def build_submissions(catalogue: Catalogue, anchors: Anchors, seed: int) -> list
             if iso3 in NOT_SUBMITTING.get(cid, frozenset()):
                 continue
             style = STYLES[iso3]
-            name = _file_name(style, cycle.period_year)
+            name = _file_name(style.filename, cycle.period_year)
             rows = rows_by[(cid, iso3)]
             if cid == "2025":
                 if iso3 == "HND":
@@ -1761,20 +1759,17 @@ def main(out_dir: Path = HERE, seed: int = DEFAULT_SEED) -> list[Path]:
         path.write_bytes(render(sub))
         written.append(path)
         log.debug("wrote %s (%s, %d rows)", path, sub.iso3, len(sub.rows))
-    rules = load_rules()
     for reg in registers:
         path = out_dir / reg.cycle.cycle_id / reg.filename
         data = render_events_csv(reg, catalogue)
         path.write_bytes(data)
         written.append(path)
-        sub = next(s for s in subs if s.cycle == reg.cycle and s.iso3 == reg.iso3)
-        gaps = register_gaps(reg.events, sub.rows, rules)
         log.info(
             "%s: %d events (%d kB); %s",
             path.name, len(reg.events), len(data) // 1024,
             ", ".join(
                 f"{code} {agg / rep - 1:+.1%}{' (disagrees)' if bad else ''}"
-                for code, (rep, agg, bad) in gaps.items()
+                for code, (rep, agg, bad) in reg.gaps.items()
             ),
         )  # fmt: skip
     for cycle in CYCLES:
