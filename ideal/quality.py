@@ -45,6 +45,7 @@ from ideal.config import SCHEMAS_DIR
 from ideal.contract import EVENT_TYPED_COLUMNS, Kind
 from ideal.messages import RULES, Severity
 from ideal.runtime import OFFLINE_DEFAULTS
+from ideal.sqlcheck import lit
 from ideal.validation import (
     MAX_LISTED_PER_RULE,
     AnnualValue,
@@ -122,16 +123,21 @@ class TableRule(BaseModel):
         return self.description.get(lang).format(**settings)
 
 
+def _known(names: tuple[str, ...], allowed: Collection[str], what: str) -> tuple[str, ...]:
+    """``names`` if every one is ``allowed``; else a ValueError naming the others."""
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        raise ValueError(f"{what} columns {unknown} are not among {tuple(allowed)}")
+    return names
+
+
 class DuplicateRule(TableRule):
     key: tuple[str, ...] = Field(min_length=1)
 
     @field_validator("key")
     @classmethod
     def _known_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(v) - set(KEY_COLUMNS))
-        if unknown:
-            raise ValueError(f"duplicate key columns {unknown} are not among {KEY_COLUMNS}")
-        return v
+        return _known(v, KEY_COLUMNS, "duplicate key")
 
 
 class EventDuplicateRule(TableRule):
@@ -141,10 +147,7 @@ class EventDuplicateRule(TableRule):
     @field_validator("key")
     @classmethod
     def _known_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(v) - set(EVENT_FIELDS))
-        if unknown:
-            raise ValueError(f"event key columns {unknown} are not among {tuple(EVENT_FIELDS)}")
-        return v
+        return _known(v, EVENT_FIELDS, "event key")
 
 
 class CountryRule(TableRule):
@@ -476,9 +479,9 @@ def _suite(
 
 # GX (pandas) lists every unexpected row's index in COMPLETE, but caps values and rows at
 # 200 and a missing-set list at 20; ``unexpected_rows`` completes any short list.
+# ``_validate`` adds the frame's row column (``unexpected_index_column_names``).
 RESULT_FORMAT: dict[str, object] = {
     "result_format": "COMPLETE",
-    "unexpected_index_column_names": ["source_row"],
     "return_unexpected_index_query": False,
     "exclude_unexpected_values": True,
     "partial_unexpected_count": 20,
@@ -548,15 +551,7 @@ def check_table(
         return []
     rules = rules or load_rules()
     codes = [i.code for i in catalogue.indicators]
-    if expected_indicators is None:
-        expected = codes
-    else:
-        wanted = set(expected_indicators)
-        if wanted - set(codes):
-            raise ValueError(
-                f"expected indicators not in the catalogue: {sorted(wanted - set(codes))}"
-            )
-        expected = [c for c in codes if c in wanted]
+    expected = _expected_codes(codes, expected_indicators, "indicators")
     run = _Run(
         frame,
         catalogue,
@@ -573,15 +568,22 @@ def check_table(
         len(result.results),
         time.perf_counter() - started,
     )
-    found = _findings(result, run)
-    # A value outside its plausible range is wrong already; a jump would say it twice.
-    implausible = {i.row for i in found.get("implausible_value", [])}
-    found["value_jump"] = [i for i in found.get("value_jump", []) if i.row not in implausible]
-    return [i for code in rules.rules.by_code() for i in found.get(code, [])]
+    return _findings(result, run)
 
 
-def _findings(result: Any, run: _Run) -> dict[str, list[Issue]]:
-    """The findings of a suite's failed expectations, by rule code."""
+def _expected_codes(codes: Sequence[str], wanted: Collection[str] | None, what: str) -> list[str]:
+    """The catalogue ``codes`` a cycle expects, in catalogue order (all of them for None)."""
+    if wanted is None:
+        return list(codes)
+    wanted = set(wanted)
+    unknown = sorted(wanted - set(codes))
+    if unknown:
+        raise ValueError(f"expected {what} not in the catalogue: {unknown}")
+    return [c for c in codes if c in wanted]
+
+
+def _findings(result: Any, run: _Run) -> list[Issue]:
+    """The findings of a suite's failed expectations, in the rules file's order."""
     found: dict[str, list[Issue]] = {}
     for r in result.results:
         if not r.success:
@@ -589,7 +591,10 @@ def _findings(result: Any, run: _Run) -> dict[str, list[Issue]]:
             found.setdefault(code, []).extend(_READERS[code](r, run))
     if found.get("multiple_countries"):
         found.pop("country_not_expected", None)  # judged once the file has one country
-    return found
+    # A value outside its plausible range is wrong already; a jump would say it twice.
+    implausible = {i.row for i in found.get("implausible_value", [])}
+    found["value_jump"] = [i for i in found.get("value_jump", []) if i.row not in implausible]
+    return [i for code in run.rules.rules.by_code() for i in found.get(code, [])]
 
 
 def unexpected_rows(
@@ -756,7 +761,8 @@ def _jumps(result: Any, run: _Run) -> list[Issue]:
 def _event_duplicates(result: Any, run: _Run) -> list[Issue]:
     # GX names the (country, event type) rows with repeats; ``repeats`` names the rows
     cells = run.frame.loc[unexpected_rows(result, run.frame, run.parameters, run.index)]
-    repeats = run.repeats if run.repeats is not None else pd.DataFrame(columns=[*REPEAT_COLUMNS])
+    repeats = run.repeats
+    assert repeats is not None  # check_events hands them over with the event frame
     flagged = pd.MultiIndex.from_frame(cells[["country", "event_type"]])
     mine = repeats[pd.MultiIndex.from_frame(repeats[["country", "event_type"]]).isin(flagged)]
     # a finding on the row: the summary holds typed values, not the cells as sent
@@ -790,8 +796,8 @@ def _event_duplicates(result: Any, run: _Run) -> list[Issue]:
 
 
 def _row_list(rows: Sequence[int], total: int) -> str:
-    """'3, 4, 5' or, past REPEAT_ROWS_SHOWN, '3, 4, … (12 in all)'."""
-    shown = ", ".join(str(int(r)) for r in list(rows)[:REPEAT_ROWS_SHOWN])
+    """'3, 4, 5' or, past REPEAT_ROWS_SHOWN, '3, 4, … (12)' (``rows``: the first shown)."""
+    shown = ", ".join(str(int(r)) for r in rows)
     return shown if total <= REPEAT_ROWS_SHOWN else f"{shown} … ({total})"
 
 
@@ -965,7 +971,7 @@ def repeated_events(
     exact = ", ".join(EVENT_FIELDS[c] for c in key)
     rough = ", ".join(EVENT_FIELDS[c] for c in key if c not in _ROUGH_SKIP) or exact
     compared = (
-        f"SELECT * FROM ({rows}) WHERE unit NOT IN ({', '.join(map(_sql_text, skip_units))})"
+        f"SELECT * FROM ({rows}) WHERE unit NOT IN ({', '.join(map(lit, skip_units))})"
         if skip_units
         else rows
     )
@@ -983,10 +989,6 @@ def repeated_events(
         f"list(source_row ORDER BY source_row)[1:{REPEAT_ROWS_SHOWN}] AS later_rows "
         "FROM grouped WHERE source_row <> first_row GROUP BY first_row ORDER BY source_row"
     ).df()
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 # Left out of the rough hash (hashing text is what a million rows cost): a valid file has
@@ -1016,15 +1018,7 @@ def check_events(
     summary = summarize_events(con, rows, catalogue, previous=previous, rules=rules)
     if summary.frame.empty:
         return EventTable([], [])
-    types = list(catalogue.event_types)
-    if expected_event_types is None:
-        expected = types
-    else:
-        wanted = set(expected_event_types)
-        if wanted - set(types):
-            unknown = sorted(wanted - set(types))
-            raise ValueError(f"expected event types not in the catalogue: {unknown}")
-        expected = [t for t in types if t in wanted]
+    expected = _expected_codes(list(catalogue.event_types), expected_event_types, "event types")
     run = _Run(
         summary.frame,
         catalogue,
@@ -1042,6 +1036,4 @@ def check_events(
         len(summary.frame),
         time.perf_counter() - started,
     )
-    found = _findings(result, run)
-    issues = [i for code in rules.rules.by_code() for i in found.get(code, [])]
-    return EventTable(summary.countries, issues)
+    return EventTable(summary.countries, _findings(result, run))
