@@ -30,8 +30,8 @@ from ideal.contract import EVENT_TYPED_COLUMNS, HARD_LIMIT_FACTOR, ContractConte
 from ideal.readers import Cell, RawSubmission
 from ideal.validation import (
     Issue,
-    RowFindings,
     ValidationResult,
+    check_rows,
     header_issues,
     issue,
     issues_from_error,
@@ -63,14 +63,14 @@ class EventValidation(ValidationResult):
 
 def check_event_row(
     cells: Mapping[str, Cell], row_no: int, ctx: ContractContext
-) -> tuple[EventRecord | None, list[Issue]]:
+) -> tuple[ValidEvent | None, list[Issue]]:
     """The typed event (None if the row has errors) and the row's findings."""
     try:
         record = EventRecord.model_validate(cells, context=ctx)
     except ValidationError as exc:
         # the event contract names every cell its cross-field rules judge
         return None, issues_from_error(exc, row_no, cells, field_rules={}, model_rule_columns={})
-    return record, event_warnings(row_no, record, cells, ctx.catalogue)
+    return ValidEvent(row_no, record), event_warnings(row_no, record, cells, ctx.catalogue)
 
 
 def event_warnings(
@@ -199,14 +199,8 @@ def validate_events(
     if not raw.rows:
         issues.append(issue("no_data_rows"))
         return EventValidation(None, [], issues, 0)
-    events: list[ValidEvent] = []
-    listed = RowFindings()
-    for row in raw.rows:
-        record, found = check_event_row(row.cells, row.source_row, ctx)
-        issues += listed.keep(found)
-        if record is not None:
-            events.append(ValidEvent(row.source_row, record))
-    issues += listed.summary()
+    events, found = check_rows(((r.source_row, r.cells) for r in raw.rows), check_event_row, ctx)
+    issues += found
     country, more = file_issues(ctx, expected_countries, events)
     issues += more
     sort_issues(issues)

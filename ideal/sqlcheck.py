@@ -68,7 +68,7 @@ from ideal.contract import (
     Kind,
     quarter_end,
 )
-from ideal.events import EventValidation, ValidEvent, check_event_row, file_issues
+from ideal.events import EventValidation, check_event_row, file_issues
 from ideal.readers import (
     COMMA_DECIMAL_RE,
     POINT_DECIMAL_RE,
@@ -79,9 +79,9 @@ from ideal.readers import (
 )
 from ideal.reference import CountryResolver
 from ideal.validation import (
-    RowFindings,
     ValidationResult,
     check_indicator_row,
+    check_rows,
     header_issues,
     issue,
     sort_issues,
@@ -252,11 +252,12 @@ def _source_and_notes(
     view: str, columns: Collection[str], model: Model, ctes: list[str], joins: list[str]
 ) -> tuple[str, str]:
     """SQL expressions for the optional source and notes columns (both kinds of file)."""
+    notes = "v.notes" if "notes" in columns else "''"
     if "source" not in columns:
-        return "CAST(NULL AS VARCHAR)", "v.notes" if "notes" in columns else "''"
+        return "CAST(NULL AS VARCHAR)", notes
     ctes.append(_text_map("m_source", view, "source", model, required=True))
     joins.append("m_source ms ON v.source = ms.raw")
-    return "ms.text", "v.notes" if "notes" in columns else "''"
+    return "ms.text", notes
 
 
 def _text_map(name: str, view: str, column: str, model: Model, required: bool) -> str:
@@ -624,8 +625,15 @@ def _odd_quoting(
             f"AND NOT regexp_full_match(line, {lit(_plain_line_re2(delimiter))})"
         ).fetchone()
     except duckdb.Error as exc:
-        raise SqlPathUnavailable(f"DuckDB cannot read its lines: {str(exc)[:200]}") from None
+        raise _unreadable("DuckDB cannot read its lines", exc) from None
     return bool(row and row[0])
+
+
+def _unreadable(what: str, exc: duckdb.Error) -> SqlPathUnavailable:
+    """Why DuckDB could not read the file; NOT_UTF8 lets the intake judge it again."""
+    if "Invalid unicode" in str(exc):
+        return SqlPathUnavailable(NOT_UTF8)
+    return SqlPathUnavailable(f"{what}: {str(exc)[:200]}")
 
 
 @dataclass(frozen=True)
@@ -717,9 +725,7 @@ def stage_csv(
                 f"strict_mode=true, encoding={lit(readable.encoding)})"
             )
         except duckdb.Error as exc:
-            if "Invalid unicode" in str(exc):
-                raise SqlPathUnavailable(NOT_UTF8) from None
-            raise SqlPathUnavailable(f"DuckDB cannot read it: {str(exc)[:200]}") from None
+            raise _unreadable("DuckDB cannot read it", exc) from None
     row = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {name}").fetchone()
     n_records, first, last = (int(row[0]), int(row[1] or 0), int(row[2] or 0)) if row else (0, 0, 0)
     if n_records != n_lines:  # DuckDB skips blank lines; then rows and lines differ
@@ -825,15 +831,17 @@ def run_checks(con: duckdb.DuckDBPyConnection, compiled: CompiledChecks, view: s
 
 def _flagged_rows(
     con: duckdb.DuckDBPyConnection, compiled: CompiledChecks, view: str
-) -> Iterator[tuple[int, list[str], dict[str, Cell]]]:
-    """(row, rules, cells as received) of each row the query flags, in row order."""
+) -> Iterator[tuple[int, dict[str, Cell]]]:
+    """(row, cells as received) of each row the query flags, in row order (for pydantic)."""
     cur = con.execute(compiled.violations(typed_table(view), view))
     names = [d[0] for d in cur.description]
-    i_rules = names.index("rules")
     i_cells = {c: names.index(f"{c}_cell") for c in compiled.cell_columns}
+    n_flagged = 0
     while batch := cur.fetchmany(10_000):
+        n_flagged += len(batch)
         for r in batch:
-            yield int(r[0]), list(r[i_rules]), {c: r[i] for c, i in i_cells.items()}
+            yield int(r[0]), {c: r[i] for c, i in i_cells.items()}
+    logger.info("SQL path: %d rows flagged for pydantic", n_flagged)
 
 
 def _validate_events(
@@ -853,22 +861,9 @@ def _validate_events(
     countries = resolve_countries(con, raw.staged, ctx.resolver)
     compiled = compile_event_checks(raw.staged, present, ctx, countries)
     typed = run_checks(con, compiled, raw.staged)
-    events: list[ValidEvent] = []
-    n_flagged = 0
-    listed = RowFindings()
-    for row_no, _rules, cells in _flagged_rows(con, compiled, raw.staged):
-        n_flagged += 1
-        record, found = check_event_row(cells, row_no, ctx)
-        issues += listed.keep(found)
-        if record is not None:
-            events.append(ValidEvent(row_no, record))
-    issues += listed.summary()
-    logger.info(
-        "SQL path: %d rows, %d flagged for pydantic (%d of them valid)",
-        raw.n_rows,
-        n_flagged,
-        len(events),
-    )
+    events, found = check_rows(_flagged_rows(con, compiled, raw.staged), check_event_row, ctx)
+    issues += found
+    logger.info("SQL path: %d rows, %d valid among those flagged", raw.n_rows, len(events))
     # the table rules judge the clean rows and pydantic's alike (ideal.events.file_issues)
     clean = compiled.clean(typed)
     country, more = file_issues(ctx, expected_countries, events, con=con, clean=clean)
@@ -898,14 +893,8 @@ def _validate_indicators(
     countries = resolve_countries(con, raw.staged, ctx.resolver)
     compiled = compile_indicator_checks(raw.staged, present, ctx, countries)
     typed = run_checks(con, compiled, raw.staged)
-    valid: list[v.ValidRow] = []
-    listed = RowFindings()
-    for row_no, _rules, cells in _flagged_rows(con, compiled, raw.staged):
-        typed_row, found = check_indicator_row(cells, row_no, ctx)
-        issues += listed.keep(found)
-        if typed_row is not None:
-            valid.append(typed_row)
-    issues += listed.summary()
+    valid, found = check_rows(_flagged_rows(con, compiled, raw.staged), check_indicator_row, ctx)
+    issues += found
     cur = con.execute(compiled.clean(typed))
     names = [d[0] for d in cur.description]
     while batch := cur.fetchmany(50_000):

@@ -15,10 +15,10 @@ the same ``validate_submission``.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -57,16 +57,16 @@ MAX_LISTED_PER_RULE = 1_000
 class RowFindings:
     """The row findings of one file, at most ``limit`` listed per rule and column.
 
-    Both engines pass every row's findings through ``keep`` in row order and end with
-    ``summary``: one finding per rule and column with more than ``limit``, saying how
-    many more rows have it and which row was the first.
+    ``check_rows`` (both engines) passes every row's findings through ``keep`` in row
+    order and ends with ``summary``: one finding per rule and column with more than
+    ``limit``, saying how many more rows have it and which row was the first.
     """
 
     def __init__(self, limit: int = MAX_LISTED_PER_RULE) -> None:
         self.limit = limit
-        self._listed: dict[tuple[str, str | None], int] = defaultdict(int)
+        self._listed: Counter[tuple[str, str | None]] = Counter()
         self._first: dict[tuple[str, str | None], int | None] = {}
-        self._more: dict[tuple[str, str | None], tuple[Severity, int]] = {}
+        self._more: Counter[tuple[str, str | None]] = Counter()
 
     def keep(self, found: Sequence[Issue]) -> list[Issue]:
         """The findings of one row that are still listed."""
@@ -78,21 +78,21 @@ class RowFindings:
                 self._first.setdefault(key, i.row)
                 out.append(i)
             else:
-                self._more[key] = (i.severity, self._more.get(key, (i.severity, 0))[1] + 1)
+                self._more[key] += 1
         return out
 
     def summary(self) -> list[Issue]:
         """One finding per rule and column whose findings were not all listed."""
         return [
             issue(
-                "more_errors" if severity == "error" else "more_warnings",
+                "more_errors" if RULES[rule].severity == "error" else "more_warnings",
                 column=column,
                 like=rule,
                 count=count,
                 shown=self.limit,
                 first_row=self._first[rule, column],
             )
-            for (rule, column), (severity, count) in self._more.items()
+            for (rule, column), count in self._more.items()
         ]
 
 
@@ -246,6 +246,30 @@ def check_indicator_row(
     return row, _row_warnings(row_no, record, cells, ctx.catalogue)
 
 
+_Typed = TypeVar("_Typed")
+
+
+def check_rows(
+    rows: Iterable[tuple[int, Mapping[str, Cell]]],
+    check: Callable[[Mapping[str, Cell], int, ContractContext], tuple[_Typed | None, list[Issue]]],
+    ctx: ContractContext,
+) -> tuple[list[_Typed], list[Issue]]:
+    """(row number, cells) through ``check`` in row order: the typed rows and the findings.
+
+    Both engines judge their rows here (the SQL path only those its query flags), so
+    both list the same findings, as ``RowFindings`` bounds them.
+    """
+    typed: list[_Typed] = []
+    issues: list[Issue] = []
+    listed = RowFindings()
+    for row_no, cells in rows:
+        row, found = check(cells, row_no, ctx)
+        issues += listed.keep(found)
+        if row is not None:
+            typed.append(row)
+    return typed, issues + listed.summary()
+
+
 def header_issues(raw: RawSubmission) -> list[Issue]:
     """Findings on the header: columns missing, columns not in the contract."""
     issues = [issue("missing_column", column=c) for c in raw.missing_columns]
@@ -279,14 +303,8 @@ def validate_submission(
         issues.append(issue("no_data_rows"))
         return ValidationResult(None, [], issues, 0)
 
-    valid: list[ValidRow] = []
-    listed = RowFindings()
-    for row in raw.rows:
-        typed, found = check_indicator_row(row.cells, row.source_row, ctx)
-        issues += listed.keep(found)
-        if typed is not None:
-            valid.append(typed)
-    issues += listed.summary()
+    valid, found = check_rows(((r.source_row, r.cells) for r in raw.rows), check_indicator_row, ctx)
+    issues += found
 
     countries = {v.record.country for v in valid}
     country = next(iter(countries)) if len(countries) == 1 else None

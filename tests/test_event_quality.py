@@ -185,8 +185,9 @@ def test_a_register_pasted_twice_gives_a_bounded_number_of_findings() -> None:
         for k in range(limit + 7)
     ]
     lines = register(seizures=0) + seizures + seizures
-    repeats = found(both(lines), "duplicate_event")
-    more = found(both(lines), "duplicate_event_more")
+    result = both(lines)
+    repeats = found(result, "duplicate_event")
+    more = found(result, "duplicate_event_more")
     assert len(repeats) == limit and repeats[0].params["copies"] == 1
     assert [(i.row, i.params) for i in more] == [(None, {"groups": 7, "shown": limit})]
     assert "7" in more[0].message("es")[0]

@@ -8,6 +8,7 @@ bytes and compares what a steward would see: status, country, rows, and every fi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -98,30 +99,21 @@ def both(
     data: bytes, previous_events: Mapping[str, Mapping[str, int]] | None = None
 ) -> Iterator[tuple[RawSubmission, ValidationResult]]:
     """The pydantic path's reading, then the SQL path's (staged on a live connection)."""
-    catalogue, resolver = load_catalogue(), default_resolver()
-    raw, result = parse_and_validate(
+    run = functools.partial(
+        parse_and_validate,
         data,
         CYCLE,
-        catalogue,
-        resolver,
+        load_catalogue(),
+        default_resolver(),
         TODAY,
-        engine="pydantic",
         previous_events=previous_events,
     )
+    raw, result = run(engine="pydantic")
     assert raw is not None
     yield raw, result
     con = duckdb.connect()
     try:
-        raw, result = parse_and_validate(
-            data,
-            CYCLE,
-            catalogue,
-            resolver,
-            TODAY,
-            engine="sql",
-            con=con,
-            previous_events=previous_events,
-        )
+        raw, result = run(engine="sql", con=con)
         assert raw is not None
         yield raw, result
     finally:
@@ -483,10 +475,14 @@ def test_a_systematic_mistake_lists_its_first_rows_and_counts_the_rest_on_both_p
     assert py.status == "rejected"
 
 
-def test_a_byte_that_is_not_utf8_far_below_the_head_is_read_as_cp1252() -> None:
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted-note"])
+def test_a_byte_that_is_not_utf8_far_below_the_head_is_read_as_cp1252(quoted: bool) -> None:
     # The encoding is judged on the head first; DuckDB meets the stray byte and the file
-    # is judged again on the whole: cp1252, still on the SQL path.
+    # is judged again on the whole: cp1252, still on the SQL path. A quote in the file
+    # has DuckDB meet the byte first where it checks the quoting: the same.
     lines = event_lines(1500, ATTENTION[:6], every=97)
+    if quoted:
+        lines[5] += '"nota"'
     head = ("\n".join(lines[:-1]) + "\n").encode("utf-8")
     assert len(head) > 65536
     data = head + (lines[-1] + "Operación Ñandú\n").encode("cp1252")
