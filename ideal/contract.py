@@ -67,6 +67,8 @@ MISSING_TOKENS = frozenset({"n/d", "nd", "s/d", "sd", "n/a", "na", "-", "–", "
 MAX_TEXT = 2000
 MAX_PLACE = 200
 RELIABILITY_GRADES = ("A", "B", "C", "D", "E", "F")
+EXPERT_SCALE: tuple[int, int] = (1, 10)
+"""The lowest and highest expert rating."""
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 TRENDS: dict[str, str] = {
     # canonical value -> itself, plus the words stewards write in es/pt
@@ -434,9 +436,10 @@ class IndicatorRecord(BaseModel):
             )
         if value is not None and value < 0:
             raise PydanticCustomError("negative_value", "negative", {"value": _text(value)})
-        if ind.kind == "expert" and value is not None and not 1 <= value <= 10:
+        low, high = EXPERT_SCALE
+        if ind.kind == "expert" and value is not None and not low <= value <= high:
             raise PydanticCustomError(
-                "out_of_scale", "outside scale", {"value": _text(value), "low": 1, "high": 10}
+                "out_of_scale", "outside scale", {"value": _text(value), "low": low, "high": high}
             )
         if self.unit != ind.unit:
             self.reported_unit, self.unit = self.unit, ind.unit

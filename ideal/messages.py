@@ -820,15 +820,15 @@ LABELS: dict[str, dict[str, str]] = {
     ),
     "tpl.expert.1": _l(
         "Las filas «…_expert_score» recogen la valoración del panel nacional de expertos "
-        "sobre el alcance y el impacto de cada mercado criminal: de 1 (mínimo) a 10 "
-        "(máximo), con la tendencia percibida ({trends}) y una justificación breve en "
+        "sobre el alcance y el impacto de cada mercado criminal: de {low} (mínimo) a "
+        "{high} (máximo), con la tendencia percibida ({trends}) y una justificación breve en "
         "«{notes}».",
         "As linhas «…_expert_score» trazem a avaliação do painel nacional de especialistas "
-        "sobre o alcance e o impacto de cada mercado criminoso: de 1 (mínimo) a 10 "
-        "(máximo), com a tendência percebida ({trends}) e uma justificativa breve em "
+        "sobre o alcance e o impacto de cada mercado criminoso: de {low} (mínimo) a "
+        "{high} (máximo), com a tendência percebida ({trends}) e uma justificativa breve em "
         "«{notes}».",
         "The '…_expert_score' rows hold the national expert panel's rating of each criminal "
-        "market's scope and impact: 1 (lowest) to 10 (highest), with the perceived trend "
+        "market's scope and impact: {low} (lowest) to {high} (highest), with the perceived trend "
         "({trends}) and a short justification in '{notes}'.",
     ),
     "tpl.h.country": _l(
@@ -912,9 +912,9 @@ LABELS: dict[str, dict[str, str]] = {
         "(explain in notes). Suppressed count: <5.",
     ),
     "tpl.dv.value_expert": _l(
-        "{name}: de 1 (mínimo) a 10 (máximo). Sin dato: n/d (explique en notas).",
-        "{name}: de 1 (mínimo) a 10 (máximo). Sem dado: n/d (explique em observações).",
-        "{name}: 1 (lowest) to 10 (highest). No figure: n/d (explain in notes).",
+        "{name}: de {low} (mínimo) a {high} (máximo). Sin dato: n/d (explique en notas).",
+        "{name}: de {low} (mínimo) a {high} (máximo). Sem dado: n/d (explique em observações).",
+        "{name}: {low} (lowest) to {high} (highest). No figure: n/d (explain in notes).",
     ),
     "tpl.dv.value_any": _l(
         "Una cifra mayor o igual a 0, «n/d» si no hay dato, o «<5» si está suprimida.",
@@ -923,11 +923,11 @@ LABELS: dict[str, dict[str, str]] = {
     ),
     "tpl.dv.value_error": _l(
         "Escriba una cifra mayor o igual a 0, «n/d» si no hay dato o «<5» si está "
-        "suprimida. Las valoraciones expertas van de 1 a 10.",
+        "suprimida. Las valoraciones expertas van de {low} a {high}.",
         "Escreva um número maior ou igual a 0, «n/d» se não houver dado ou «<5» se "
-        "suprimido. As avaliações especializadas vão de 1 a 10.",
+        "suprimido. As avaliações especializadas vão de {low} a {high}.",
         "Write a figure of 0 or more, 'n/d' if there is none or '<5' if it is suppressed. "
-        "Expert ratings run from 1 to 10.",
+        "Expert ratings run from {low} to {high}.",
     ),
     "tpl.dv.unit": _l(
         "Otra unidad de la misma magnitud se convierte automáticamente.",
@@ -1070,9 +1070,9 @@ LABELS: dict[str, dict[str, str]] = {
         "event type (see the '{reference}' sheet).",
     ),
     "tpl.ev.col.quantity": _l(
-        "La cantidad, mayor que 0, en la unidad de la fila: 1 para una víctima o un incidente.",
-        "A quantidade, maior que 0, na unidade da linha: 1 para uma vítima ou uma ocorrência.",
-        "The quantity, above 0, in the row's unit: 1 for one victim or one incident.",
+        "La cantidad, 0 o más, en la unidad de la fila: 1 para una víctima o un incidente.",
+        "A quantidade, 0 ou mais, na unidade da linha: 1 para uma vítima ou uma ocorrência.",
+        "The quantity, 0 or more, in the row's unit: 1 for one victim or one incident.",
     ),
     "tpl.ev.col.unit": _l(
         "La unidad de la cantidad: la del elemento (hoja «{reference}») u otra de la misma "
@@ -1127,9 +1127,9 @@ LABELS: dict[str, dict[str, str]] = {
         "automatically and flagged with a warning.",
     ),
     "tpl.ev.units.2": _l(
-        "Escriba sólo la cifra, mayor que 0, sin texto ni unidad (p. ej. 1234,5).",
-        "Escreva só o número, maior que 0, sem texto nem unidade (p. ex. 1234,5).",
-        "Write the figure only, above 0, with no text or unit (e.g. 1234.5).",
+        "Escriba sólo la cifra, 0 o más, sin texto ni unidad (p. ej. 1234,5).",
+        "Escreva só o número, 0 ou mais, sem texto nem unidade (p. ex. 1234,5).",
+        "Write the figure only, 0 or more, with no text or unit (e.g. 1234.5).",
     ),
     "tpl.ev.h.country": _l(
         "6. Un país por archivo", "6. Um país por arquivo", "6. One country per file"
@@ -1171,17 +1171,17 @@ LABELS: dict[str, dict[str, str]] = {
         "sheet shows which items each type allows.",
     ),
     "tpl.ev.dv.quantity": _l(
-        "Un número mayor que 0 en la unidad de la fila (1 para una víctima o un incidente). "
+        "Un número (0 o más) en la unidad de la fila (1 para una víctima o un incidente). "
         "Unidades y rangos plausibles: hoja «{reference}».",
-        "Um número maior que 0 na unidade da linha (1 para uma vítima ou uma ocorrência). "
+        "Um número (0 ou mais) na unidade da linha (1 para uma vítima ou uma ocorrência). "
         "Unidades e faixas plausíveis: planilha «{reference}».",
-        "A number above 0 in the row's unit (1 for one victim or one incident). Units and "
+        "A number (0 or more) in the row's unit (1 for one victim or one incident). Units and "
         "plausible ranges: '{reference}' sheet.",
     ),
     "tpl.ev.dv.quantity_error": _l(
-        "Escriba un número mayor que 0, sin texto ni unidad.",
-        "Escreva um número maior que 0, sem texto nem unidade.",
-        "Write a number above 0, with no text or unit.",
+        "Escriba un número, 0 o más, sin texto ni unidad.",
+        "Escreva um número, 0 ou mais, sem texto nem unidade.",
+        "Write a number, 0 or more, with no text or unit.",
     ),
     "tpl.ev.dv.unit": _l(
         "La unidad del elemento (hoja «{reference}») u otra de la misma magnitud, que se "
@@ -1204,13 +1204,13 @@ LABELS: dict[str, dict[str, str]] = {
     "tpl.ev.json.values": _l(
         "«event_type»: {types}; «item»: un código de «event_types» que corresponda al tipo "
         "(también se aceptan los nombres); «date»: texto {iso} o {example}; «quantity»: un "
-        "número JSON mayor que 0 (1234.5), sin comillas.",
+        "número JSON, 0 o más (1234.5), sin comillas.",
         "«event_type»: {types}; «item»: um código de «event_types» que corresponda ao tipo "
         "(os nomes também são aceitos); «date»: texto {iso} ou {example}; «quantity»: um "
-        "número JSON maior que 0 (1234.5), sem aspas.",
+        "número JSON, 0 ou mais (1234.5), sem aspas.",
         "'event_type': {types}; 'item': a code under 'event_types' that belongs to the "
         "type (names are accepted too); 'date': text {iso} or {example}; 'quantity': a "
-        "JSON number above 0 (1234.5), without quotes.",
+        "JSON number, 0 or more (1234.5), without quotes.",
     ),
     # the steward's validation report (HTML, CSV and the terminal)
     "report.title": _l(

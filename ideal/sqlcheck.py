@@ -59,6 +59,7 @@ from ideal.catalogue import Catalogue
 from ideal.contract import (
     EVENT_COLUMNS,
     EVENT_TYPED_COLUMNS,
+    EXPERT_SCALE,
     FILE_COLUMNS,
     NUMBER_COLUMN,
     TRENDS,
@@ -299,14 +300,10 @@ def _grade_checks(model: Model) -> list[Check]:
         Check(
             "reliability",
             _in("reliability_cell", [*grades, *(g.lower() for g in grades)]),
-            "invalid_reliability",
-            "reliability",
         ),
         Check(
             "credibility",
             _in("credibility_cell", [str(n) for n in range(low, high + 1)]),
-            "invalid_credibility",
-            "credibility",
         ),
     ]
 
@@ -339,13 +336,12 @@ def resolve_countries(
 class Check:
     """One clause of the query: TRUE when the row is plainly fine on this count.
 
-    ``ok`` is written over the typed columns and the cells (``<column>_cell``).
+    ``ok`` is written over the typed columns and the cells (``<column>_cell``). Which
+    rule a flagged row breaks, if any, pydantic says when it checks the row again.
     """
 
     name: str
     ok: str
-    rule: str  # the rule code the row may break (pydantic says which, exactly)
-    empty_column: str | None = None  # an empty cell here breaks 'required' instead
 
 
 @dataclass(frozen=True)
@@ -365,18 +361,11 @@ class CompiledChecks:
     cell_columns: tuple[str, ...]
 
     def violations(self, typed_table: str, view: str) -> str:
-        """The rows the query cannot vouch for, with their rules and cells, in row order."""
-        rules = []
-        for bit, c in enumerate(self.checks):
-            rule = lit(c.rule)
-            if c.empty_column:
-                rule = f"CASE WHEN v.{c.empty_column} = '' THEN 'required' ELSE {rule} END"
-            rules.append(f"CASE WHEN (t.failed & {1 << bit}) <> 0 THEN {rule} END")
+        """The rows the query cannot vouch for, with their cells, in row order."""
         cells = ", ".join(f"v.{c} AS {c}_cell" for c in self.cell_columns)
         return (
-            f"SELECT t.source_row, list_filter([{', '.join(rules)}], lambda r: r IS NOT NULL) "
-            f"AS rules, {cells} FROM {typed_table} t JOIN {view} v USING (source_row) "
-            "WHERE t.failed <> 0 ORDER BY t.source_row"
+            f"SELECT t.source_row, {cells} FROM {typed_table} t JOIN {view} v "
+            "USING (source_row) WHERE t.failed <> 0 ORDER BY t.source_row"
         )
 
     def clean(self, typed_table: str) -> str:
@@ -487,17 +476,17 @@ def compile_event_checks(
         "_notes_cell": notes,
     }
     checks = [
-        Check("country", f"{t['country']} IS NOT NULL", "unknown_country", "country"),
-        Check("date", f"{t['date']} IS NOT NULL", "invalid_date", "date"),
-        Check("admin1", "admin1 IS NOT NULL", "text_too_long", "admin1"),
-        Check("event_type", "event_type IS NOT NULL", "unknown_event_type", "event_type"),
-        Check("item", "item IS NOT NULL", "unknown_item", "item"),
-        Check("quantity", "quantity IS NOT NULL", "invalid_quantity", "quantity"),
+        Check("country", f"{t['country']} IS NOT NULL"),
+        Check("date", f"{t['date']} IS NOT NULL"),
+        Check("admin1", "admin1 IS NOT NULL"),
+        Check("event_type", "event_type IS NOT NULL"),
+        Check("item", "item IS NOT NULL"),
+        Check("quantity", "quantity IS NOT NULL"),
         # a unit to convert draws a warning: pydantic explains it
-        Check("unit", "_unit_given = unit", "incompatible_unit", "unit"),
-        Check("plausible", "quantity BETWEEN _low AND _high", "implausible_value"),
-        Check("source", "source IS NOT NULL", "missing_source"),
-        Check("notes", _notes_ok("_notes_cell", m), "text_too_long"),
+        Check("unit", "_unit_given = unit"),
+        Check("plausible", "quantity BETWEEN _low AND _high"),
+        Check("source", "source IS NOT NULL"),
+        Check("notes", _notes_ok("_notes_cell", m)),
         *_grade_checks(m),
     ]
     return _assemble("events", view, columns, ctes, joins, typed, checks)
@@ -574,17 +563,19 @@ def compile_indicator_checks(
         "_notes_cell": notes,
     }
     checks = [
-        Check("country", "country IS NOT NULL", "unknown_country", "country"),
-        Check("period", "period IS NOT NULL", "invalid_period", "period"),
-        Check("indicator", "indicator IS NOT NULL", "unknown_indicator", "indicator"),
-        Check("value", "value IS NOT NULL", "not_a_number", "value"),
-        Check("scale", "_kind <> 'expert' OR value BETWEEN 1 AND 10", "out_of_scale"),
-        Check("unit", "_unit_given = unit", "incompatible_unit", "unit"),
+        Check("country", "country IS NOT NULL"),
+        Check("period", "period IS NOT NULL"),
+        Check("indicator", "indicator IS NOT NULL"),
+        Check("value", "value IS NOT NULL"),
+        Check(
+            "scale", f"_kind <> 'expert' OR value BETWEEN {EXPERT_SCALE[0]} AND {EXPERT_SCALE[1]}"
+        ),
+        Check("unit", "_unit_given = unit"),
         # conservative: plausibility is judged on annual values, but a flagged row costs little
-        Check("plausible", "value BETWEEN _low AND _high", "implausible_value"),
-        Check("trend", trend_ok, "invalid_trend"),
-        Check("source", "source IS NOT NULL", "missing_source"),
-        Check("notes", _notes_ok("_notes_cell", m), "text_too_long"),
+        Check("plausible", "value BETWEEN _low AND _high"),
+        Check("trend", trend_ok),
+        Check("source", "source IS NOT NULL"),
+        Check("notes", _notes_ok("_notes_cell", m)),
         *_grade_checks(m),
     ]
     return _assemble("indicators", view, columns, ctes, joins, typed, checks)

@@ -58,6 +58,7 @@ from ideal.catalogue import (
 from ideal.contract import (
     COLUMNS,
     EXCEL_EPOCH,
+    EXPERT_SCALE,
     FILE_COLUMNS,
     KINDS,
     MAX_PLACE,
@@ -105,7 +106,7 @@ DATE_EXAMPLE = (3, 14)  # month, day of the example date in the instructions
 DV_TITLE_MAX = 32
 DV_TEXT_MAX = 255
 DVKind = Literal["list", "custom", "textLength", "date", "decimal"]
-DVOperator = Literal["equal", "lessThanOrEqual", "between", "greaterThan"]
+DVOperator = Literal["equal", "lessThanOrEqual", "between", "greaterThanOrEqual"]
 # Defined names the drop-down lists point at (ranges on the reference sheet).
 INDICATOR_LIST = "ideal_indicators"
 EVENT_TYPE_LIST = "ideal_event_types"
@@ -320,8 +321,12 @@ def _note_params(spec: TemplateSpec, reference: str) -> dict[str, object]:
         example, iso = spec.date_examples
         params.update(types=_type_names(spec), example=example, iso=iso)
     else:
-        params["trends"] = ", ".join(spec.trend_words)
+        params.update(trends=", ".join(spec.trend_words), **_SCALE)
     return params
+
+
+# The expert scale, as the sentences that state it are filled.
+_SCALE = {"low": EXPERT_SCALE[0], "high": EXPERT_SCALE[1]}
 
 
 # -- file names and writing ---------------------------------------------------------------
@@ -405,7 +410,7 @@ def _indicator_json(spec: TemplateSpec) -> dict[str, Any]:
             label("tpl.special.missing", lang, value="value", notes="notes"),
             label("tpl.dv.reliability", lang),
             label("tpl.dv.credibility", lang),
-            label("tpl.expert.1", lang, trends=words, notes="notes"),
+            label("tpl.expert.1", lang, trends=words, notes="notes", **_SCALE),
             label("tpl.col.period", lang, year=spec.year),
             _check_command(spec, f"{spec.country_iso3}_ideal_{spec.cycle_id}.json"),
         ],
@@ -848,7 +853,7 @@ def _data_validations(
             label("tpl.dv.indicator", lang, name=name, category=category),
         )
         if ind.kind == "expert":
-            prompt = label("tpl.dv.value_expert", lang, name=name)
+            prompt = label("tpl.dv.value_expert", lang, name=name, **_SCALE)
             expert_trend.append(f"{col['trend']}{r}")
         else:
             low, high = ind.plausible
@@ -869,7 +874,7 @@ def _data_validations(
             [value_cell],
             "value",
             prompt,
-            label("tpl.dv.value_error", lang),
+            label("tpl.dv.value_error", lang, **_SCALE),
         )
         units_by_group[",".join(_units_like(cat, ind.unit))].append(f"{col['unit']}{r}")
     for units, cells in units_by_group.items():
@@ -913,7 +918,7 @@ def _data_validations(
             [tail("value")],
             "value",
             label("tpl.dv.value_any", lang),
-            label("tpl.dv.value_error", lang),
+            label("tpl.dv.value_error", lang, **_SCALE),
         )
         add(
             "list",
@@ -942,18 +947,20 @@ def _value_formula(
 
     Written without the leading "=", as Excel itself stores it. Text comparison in
     Excel ignores case, so "N/D" passes too. Expert ratings (by row, or by the unit
-    cell in the blank rows) must lie in 1..10 and cannot be censored.
+    cell in the blank rows) must lie on ``EXPERT_SCALE`` and cannot be censored.
     """
     missing = f'{cell}="{MISSING_TOKEN}"'
     censored = f'AND(LEFT({cell},1)="<",ISNUMBER(VALUE(MID({cell},2,20))))'
     number = f"ISNUMBER({cell})"
+    low, high = EXPERT_SCALE
+    in_scale = f"{cell}>={low},{cell}<={high}"
     if expert:
-        return f"OR({missing},AND({number},{cell}>=1,{cell}<=10))"
+        return f"OR({missing},AND({number},{in_scale}))"
     if unit_cell is None:
         return f"OR({missing},AND({number},{cell}>=0),{censored})"
     is_expert = "OR(" + ",".join(f'{unit_cell}="{u}"' for u in expert_units or []) + ")"
     return (
-        f"OR({missing},AND({number},{cell}>=0,OR(NOT({is_expert}),AND({cell}>=1,{cell}<=10))),"
+        f"OR({missing},AND({number},{cell}>=0,OR(NOT({is_expert}),AND({in_scale}))),"
         f"AND(NOT({is_expert}),{censored}))"
     )
 
@@ -1036,7 +1043,7 @@ def _fill_event_data(ws: Worksheet, spec: TemplateSpec, names: dict[str, str]) -
         "quantity",
         label("tpl.ev.dv.quantity", lang, reference=reference),
         label("tpl.ev.dv.quantity_error", lang),
-        operator="greaterThan",
+        operator="greaterThanOrEqual",  # as the contract: a quantity is never negative
     )
     v.add(
         "list",
