@@ -61,21 +61,14 @@ def direct(ws: Workspace, cycle: Cycle) -> None:
     from ideal.intake import parse_and_validate, pickup_inbox, sha256_bytes
     from ideal.manifest import stamp_run
     from ideal.reference import default_resolver
-    from ideal.steward import build_report, render_html
+    from ideal.steward import render_pages
 
     for path in pickup_inbox(ws, cycle.cycle_id):
         data = path.read_bytes()
         sha = sha256_bytes(data)
         raw, result = parse_and_validate(data, cycle, load_catalogue(), default_resolver())
         kind = None if raw is None else raw.kind
-        pages = {
-            lang: render_html(
-                build_report(
-                    path.name, path.name, sha, result, kind=kind, cycle_id=cycle.cycle_id, lang=lang
-                )
-            )
-            for lang in LANGS
-        }
+        pages = render_pages(path.name, sha, result, kind=kind, cycle_id=cycle.cycle_id)
         outcome = assessment.ingest_paths(ws, cycle.cycle_id, [path], remove_from_inbox=True)[0]
         folder = (outcome.quarantine_path or outcome.archive_path).parent
         for lang, page in pages.items():

@@ -240,3 +240,17 @@ def render_html(report: StewardReport) -> str:
         severity_symbol=SEVERITY_SYMBOL,
         checked_on=report.checked_at.strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def render_pages(
+    file_name: str, sha256: str, result: ValidationResult, *, kind: str | None, cycle_id: str
+) -> dict[str, str]:
+    """The steward's report on one file as an HTML page in each working language."""
+    return {
+        lang: render_html(
+            build_report(
+                file_name, file_name, sha256, result, kind=kind, cycle_id=cycle_id, lang=lang
+            )
+        )
+        for lang in LANGS
+    }

@@ -29,11 +29,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
 
 from ideal import assessment
-from ideal.catalogue import LANGS, load_catalogue
+from ideal.catalogue import load_catalogue
 from ideal.cycles import Cycle, CycleError
 from ideal.intake import parse_and_validate, pickup_inbox, sha256_bytes
 from ideal.reference import default_resolver
-from ideal.steward import build_report, render_html
+from ideal.steward import render_pages
 from pipelines.common import (
     IO_TASK,
     VALIDATION_LIMIT,
@@ -74,12 +74,7 @@ def validate_submission(path: str, name: str, cycle: Cycle) -> dict[str, Any]:
     sha = sha256_bytes(data)
     raw, result = parse_and_validate(data, cycle, load_catalogue(), default_resolver())
     kind = None if raw is None else raw.kind
-    html = {
-        lang: render_html(
-            build_report(name, name, sha, result, kind=kind, cycle_id=cycle.cycle_id, lang=lang)
-        )
-        for lang in LANGS
-    }
+    html = render_pages(name, sha, result, kind=kind, cycle_id=cycle.cycle_id)
     status = "unreadable" if raw is None else result.status
     get_run_logger().info(
         "%s: %s (%s, %d errors, %d warnings)",
