@@ -23,7 +23,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Literal
+from typing import Literal, get_args
 
 import duckdb
 import pandas as pd
@@ -35,7 +35,7 @@ TABLE = "core_audit__actions"
 Action = Literal[
     "open", "close", "score", "publish", "ingest", "reject", "supersede", "restore", "migrate"
 ]
-ACTIONS: frozenset[str] = frozenset(Action.__args__)  # type: ignore[attr-defined]
+ACTIONS: frozenset[str] = frozenset(get_args(Action))
 
 _flow_run: ContextVar[str | None] = ContextVar("ideal_audit_flow_run", default=None)
 

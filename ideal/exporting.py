@@ -32,14 +32,13 @@ from ideal.config import Workspace
 from ideal.cycles import get_cycle
 from ideal.locking import writer_lock
 from ideal.migrations import check_version, schema_version
-from ideal.warehouse import TABLES, connect
+from ideal.warehouse import DUCKDB_CONFIG, TABLES, VIEWS, connect
 
 logger = logging.getLogger(__name__)
 
 Format = Literal["parquet", "csv"]
 FORMATS: tuple[str, ...] = ("parquet", "csv")
 EXPORTED_VIEWS = ("out_threat__lineage", "core_threat__reconciliation")
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 class ExportError(ValueError):
@@ -76,10 +75,10 @@ def export_cycle(
     out: list[Exported] = []
     with connect(ws.warehouse_path, read_only=True) as con:
         cycle = get_cycle(con, cycle_id)
-        names = [t.name for t in TABLES if t.layer in ("core", "out")]
-        columns = {t.name: t.columns for t in TABLES}
-        for name in [*names, *EXPORTED_VIEWS]:
-            cols = columns.get(name) or [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+        views = {v.name: v.columns for v in VIEWS}
+        exported = [(t.name, t.columns) for t in TABLES if t.layer in ("core", "out")]
+        exported += [(name, views[name]) for name in EXPORTED_VIEWS]
+        for name, cols in exported:
             where = f" WHERE cycle_id = {_quote(cycle_id)}" if "cycle_id" in cols else ""
             path = folder / f"{name}.{fmt}"
             row = con.execute(
@@ -147,7 +146,7 @@ def restore(ws: Workspace, folder: Path, *, force: bool = False) -> Path:
         for leftover in (incoming, incoming.with_name(incoming.name + ".wal")):
             leftover.unlink(missing_ok=True)
         try:
-            con = duckdb.connect(str(incoming), config=dict(_CONFIG))
+            con = duckdb.connect(str(incoming), config=dict(DUCKDB_CONFIG))
             try:
                 con.execute(f"IMPORT DATABASE {_quote(str(folder))}")
                 check_version(schema_version(con), folder)
@@ -167,8 +166,6 @@ def restore(ws: Workspace, folder: Path, *, force: bool = False) -> Path:
             logger.warning("the warehouse it replaces is kept as %s", kept)
         os.replace(incoming, target)
         with connect(target) as con:  # upgrades an older backup; re-entrant lock
-            con.execute("BEGIN TRANSACTION")
-            audit.record(con, "restore", details={"from": str(folder)})
-            con.execute("COMMIT")
+            audit.record(con, "restore", details={"from": str(folder)})  # one INSERT: atomic
     logger.info("restored %s from %s", target, folder)
     return target

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-from ideal.warehouse import WarehouseError
+from ideal.warehouse import DUCKDB_CONFIG, WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ READ_WAIT_ENV = "IDEAL_READ_WAIT"
 DEFAULT_LOCK_TIMEOUT = 600.0
 DEFAULT_READ_WAIT = 30.0
 _POLL = 0.1
-_DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _PID_RE = re.compile(r"PID (\d+)")
 
 
@@ -215,7 +214,7 @@ def open_duckdb(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPy
     announced = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=dict(_DUCKDB_CONFIG))
+            return duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
         except duckdb.IOException as exc:
             if not is_lock_conflict(exc):
                 raise

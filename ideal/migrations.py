@@ -32,13 +32,15 @@ from pathlib import Path
 
 import duckdb
 
+from ideal import audit
 from ideal.warehouse import (
+    PUBLISHED,
     SCHEMA_VERSION,
     TABLE_BY_NAME,
-    TABLES,
     VIEWS,
     WarehouseError,
     create_schema,
+    transaction,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,42 +84,19 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None
             raise NeedsUpgrade(f"{path} is at schema {version}; it needs an upgrade")
         return
     if version is None:
-        with _transaction(con):
+        with transaction(con):
             create_schema(con)
             install_views(con)
         return
     for target in range(version + 1, SCHEMA_VERSION + 1):
         logger.warning("upgrading the warehouse %s to schema %d", path, target)
-        with _transaction(con):
+        with transaction(con):
             MIGRATIONS[target](con)
             con.execute("INSERT INTO meta__schema VALUES (?)", [target])
-            _audit_migration(con, target)
+            # the audit log exists from schema 2, the first version a migration reaches
+            audit.record(con, "migrate", details={"to_schema": target})
     create_schema(con)
     install_views(con)
-
-
-def _transaction(con: duckdb.DuckDBPyConnection) -> _Tx:
-    return _Tx(con)
-
-
-class _Tx:
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def __enter__(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.con.execute("ROLLBACK" if exc_type is not None else "COMMIT")
-
-
-def _audit_migration(con: duckdb.DuckDBPyConnection, target: int) -> None:
-    from ideal import audit
-
-    if con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'core_audit__actions'"
-    ).fetchone() == (1,):
-        audit.record(con, "migrate", details={"to_schema": target})
 
 
 # -- views ----------------------------------------------------------------------------------
@@ -160,10 +139,9 @@ def _v2_revisions_audit_and_published_copies(con: duckdb.DuckDBPyConnection) -> 
     """
     from ideal.cycles import snapshot
 
-    new = ["core_cycle__revisions", "core_audit__actions"]
-    new += [t.name for t in TABLES if t.name.endswith("_published")]
-    for name in new:
-        con.execute(TABLE_BY_NAME[name].ddl())
+    new = [TABLE_BY_NAME["core_cycle__revisions"], TABLE_BY_NAME["core_audit__actions"]]
+    for table in (*new, *PUBLISHED.values()):
+        con.execute(table.ddl())
     con.execute(
         "INSERT INTO core_cycle__revisions (cycle_id, revision, started_at, is_published, "
         "published_at) SELECT c.cycle_id, 1, c.opened_at, c.cycle_status = 'published', "

@@ -14,14 +14,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import duckdb
 import pandas as pd
+
+from ideal.audit import Action
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 """Bump with every change to a table; ``ideal.migrations`` upgrades older warehouses."""
+
+# Offline: a warehouse must never make DuckDB fetch an extension from the network.
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 @dataclass(frozen=True)
@@ -182,10 +188,7 @@ FIELDS: dict[str, Field] = {
     "action_no": Field("BIGINT", "Sequence number of the action in the audit log (1, 2, ...)."),
     "acted_at": Field("TIMESTAMP", "When the action was recorded (UTC)."),
     "actor": Field("VARCHAR", "Who acted: the operating-system user, and host."),
-    "action": Field(
-        "VARCHAR",
-        "open | close | score | publish | ingest | reject | supersede | restore | migrate.",
-    ),
+    "action": Field("VARCHAR", " | ".join(get_args(Action)) + "."),
     "details_json": Field("VARCHAR", "JSON details of the action (status, counts, ...)."),
     # views: event aggregation, reconciliation, lineage (ideal.aggregation, ideal.lineage)
     "value_origin": Field(
@@ -510,9 +513,6 @@ TABLES: tuple[Table, ...] = (
             "flow_run_id",
         ),
     ),
-)
-
-TABLES += (
     Table(
         "core_cycle__revisions",
         "one row per cycle and revision of its scores; the live out_ tables hold the latest",
@@ -552,7 +552,9 @@ def published_table(live: Table) -> Table:
 
 
 # Every out_ table gets its frozen copy, so a table added later is covered too.
-TABLES += tuple(published_table(t) for t in TABLES if t.layer == "out")
+PUBLISHED: dict[str, Table] = {t.name: published_table(t) for t in TABLES if t.layer == "out"}
+"""Live out_ table name -> its ``…_published`` copy (``ideal.cycles.snapshot``)."""
+TABLES += tuple(PUBLISHED.values())
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
@@ -657,6 +659,18 @@ class WarehouseError(RuntimeError):
 
 
 @contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One explicit transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse and close it after.
 
@@ -707,8 +721,6 @@ def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnec
 
     try:
         return locking.open_duckdb(path, read_only, deadline)
-    except WarehouseError:
-        raise
     except (duckdb.IOException, OSError) as exc:
         raise WarehouseError(_storage_message(path, exc)) from exc
     except duckdb.Error as exc:  # not a DuckDB file, or a damaged one
@@ -778,22 +790,20 @@ def markdown_docs() -> str:
         if t.is_append_only:
             key += " Append-only: ideal never updates or deletes its rows"
         lines += [f"## `{t.name}`", "", f"Grain: {t.grain}. {key}.", ""]
-        lines += ["| column | type | description |", "|---|---|---|"]
-        lines += [
-            f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description.replace('|', '/')} |"
-            for c in t.columns
-        ]
-        lines.append("")
+        lines += _column_table(t.columns)
     lines += ["# Views", ""]
     for v in VIEWS:
         lines += [f"## `{v.name}` (view)", "", f"Grain: {v.grain}. SQL: `{v.source}`.", ""]
-        lines += ["| column | type | description |", "|---|---|---|"]
-        lines += [
-            f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description.replace('|', '/')} |"
-            for c in v.columns
-        ]
-        lines.append("")
+        lines += _column_table(v.columns)
     return "\n".join(lines)
+
+
+def _column_table(columns: tuple[str, ...]) -> list[str]:
+    """The markdown table of a table's or view's columns, from FIELDS."""
+    rows = [
+        f"| `{c}` | {FIELDS[c].type} | {FIELDS[c].description.replace('|', '/')} |" for c in columns
+    ]
+    return ["| column | type | description |", "|---|---|---|", *rows, ""]
 
 
 DOCS_INTRO = """
