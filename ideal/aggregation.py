@@ -191,15 +191,6 @@ def view_sql(rules: Rules | None = None, catalogue: Catalogue | None = None) -> 
     }
 
 
-def aggregated_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFrame:
-    """One cycle's event-aggregated indicator values."""
-    return con.execute(
-        "SELECT * FROM core_threat__event_indicator_values WHERE cycle_id = ? "
-        "ORDER BY country_iso3, indicator_code",
-        [cycle_id],
-    ).df()
-
-
 def mismatches(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFrame:
     """Reported values that their events contradict beyond the rules' tolerance."""
     return con.execute(

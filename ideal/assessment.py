@@ -32,7 +32,7 @@ from ideal.intake import IngestOutcome, clear_from_inbox, ingest_file, pickup_in
 from ideal.reference import default_resolver, load_countries, load_population
 from ideal.scoring.methodology import Methodology, load_methodology
 from ideal.scoring.threat import PreviousCycle, score_cycle
-from ideal.warehouse import connect, replace_where
+from ideal.warehouse import connect, replace_where, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def score(
     method, method_sha = load_methodology(methodology_path)
     with connect(ws.warehouse_path) as con:
         cycle = get_cycle(con, cycle_id)
-        check_scorable(con, cycle, new_revision)  # before any work
+        check_scorable(cycle, new_revision)  # before any work
         sync_reference(con, catalogue)
         values = _current_values(con, cycle_id)
         population = con.execute(
@@ -198,7 +198,7 @@ def score(
             previous,
             groups=_country_groups(con, method.imputation.group) if _uses_groups(method) else None,
         )
-        inputs = sorted(set(values["submission_sha256"].dropna()))
+        inputs = _input_sha256s(values)
         manifest = pd.DataFrame(
             [
                 {
@@ -213,8 +213,7 @@ def score(
                 }
             ]
         )
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             record_scoring(
                 con,
                 cycle_id,
@@ -245,10 +244,6 @@ def score(
             ):
                 replace_where(con, table, frame, where, [cycle_id])
             replace_where(con, "out_run__manifests", manifest, where, [cycle_id])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     n_countries = scores.category_scores["country_iso3"].nunique()
     logger.info(
         "scored cycle %s: %d countries, %d categories",
@@ -297,10 +292,14 @@ def _current_values(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pd.DataFra
     ).df()
 
 
+def _input_sha256s(values: pd.DataFrame) -> list[str]:
+    """The submissions a scoring run over ``values`` used, as its manifest lists them."""
+    return sorted(set(values["submission_sha256"].dropna()))
+
+
 def scoring_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str) -> tuple[str, ...]:
     """sha256 of the submissions scoring would use now, as its manifest lists them."""
-    values = _current_values(con, cycle_id)
-    return tuple(sorted(set(values["submission_sha256"].dropna())))
+    return tuple(_input_sha256s(_current_values(con, cycle_id)))
 
 
 def render_reports(ws: Workspace, cycle_id: str, langs: tuple[str, ...] = LANGS) -> list[Path]:

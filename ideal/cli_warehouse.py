@@ -1,16 +1,6 @@
 """Warehouse commands: cycle close/publish/revise/status, explain, export, backup, restore.
 
-The lead registers them in ``ideal/cli.py``::
-
-    from ideal import cli_warehouse as wh
-    cycle_app.command("close")(wh.cycle_close)
-    cycle_app.command("publish")(wh.cycle_publish)
-    cycle_app.command("revise")(wh.cycle_revise)
-    cycle_app.command("status")(wh.cycle_status)   # replaces cli.py's cycle_status
-    app.command("explain")(wh.explain)
-    app.command("export")(wh.export)
-    app.command("backup")(wh.backup)
-    app.command("restore")(wh.restore)
+``ideal/cli.py`` registers them under their command names.
 
 Mistakes a user can make (unknown cycle, unpublishable cycle, busy or read-only
 warehouse, non-empty target folder) end with one line on stderr and exit code 2.
@@ -20,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 from rich import box
@@ -32,13 +21,11 @@ from rich.table import Table
 
 from ideal.cli_common import exits_cleanly
 from ideal.config import Workspace, workspace
+from ideal.warehouse import WarehouseError, connect
 
 logger = logging.getLogger(__name__)
 
 _out = Console()
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 HomeOpt = Annotated[
     Path | None,
@@ -47,12 +34,9 @@ HomeOpt = Annotated[
 CycleOpt = Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2025.")]
 
 
-def _user_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """One line on stderr and exit code 2 for anything a user can cause."""
-    from ideal.warehouse import WarehouseError
-
-    # ValueError covers CycleError, ExportError and RulesError.
-    return exits_cleanly(WarehouseError, ValueError)(fn)
+# One line on stderr and exit code 2 for anything a user can cause; ValueError covers
+# CycleError, ExportError and RulesError.
+_user_errors = exits_cleanly(WarehouseError, ValueError)
 
 
 def _ws(home: Path | None) -> Workspace:
@@ -68,7 +52,6 @@ def cycle_close(
 ) -> None:
     """Close a cycle: it takes no more submissions; score it, then publish it."""
     from ideal.cycles import close_cycle
-    from ideal.warehouse import connect
 
     with connect(_ws(home).warehouse_path) as con:
         cycle = close_cycle(con, cycle_id)
@@ -85,23 +68,12 @@ def cycle_publish(
     ] = None,
 ) -> None:
     """Publish a scored cycle: its scores are frozen (kept as revision N)."""
-    from ideal.cycles import CycleError, get_cycle, publish_revision
-    from ideal.manifest import read_manifest, stale_reasons
+    from ideal.manifest import publish_checked
     from ideal.scoring.methodology import load_methodology
-    from ideal.warehouse import connect
 
     _, method_sha = load_methodology(methodology)
     with connect(_ws(home).warehouse_path) as con:
-        cycle = get_cycle(con, cycle_id)
-        manifest = read_manifest(con, cycle_id)
-        if cycle.status != "published" and manifest is not None:
-            reasons = stale_reasons(con, manifest, method_sha)
-            if reasons:
-                raise CycleError(
-                    f"Cycle {cycle_id} cannot be published: {'; '.join(reasons)}. "
-                    "Score it again, then publish."
-                )
-        cycle = publish_revision(con, cycle_id)
+        cycle = publish_checked(con, cycle_id, method_sha)
     _out.print(f"Cycle {cycle.cycle_id} is published (revision {cycle.revision}).")
 
 
@@ -113,7 +85,6 @@ def cycle_revise(
     methodology: Annotated[Path | None, typer.Option(help="Methodology file.")] = None,
 ) -> None:
     """Score a published cycle again as a new revision (the published one is kept)."""
-
     from ideal.assessment import load_cycle, score
 
     ws = _ws(home)
@@ -131,7 +102,6 @@ def cycle_status(
 ) -> None:
     """Per expected country: submitted, accepted, rejected, missing, last received."""
     from ideal.cycles import cycle_status as status_of
-    from ideal.warehouse import connect
 
     with connect(_ws(home).warehouse_path, read_only=True) as con:
         st = status_of(con, cycle_id)
@@ -191,7 +161,6 @@ def explain(
     """Show where a country's category score comes from, down to files and rows."""
     from ideal.lineage import explain as explain_score
     from ideal.lineage import source_label
-    from ideal.warehouse import connect
 
     with connect(_ws(home).warehouse_path, read_only=True) as con:
         e = explain_score(con, cycle, country, category)

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +32,9 @@ import duckdb
 import yaml
 
 from ideal import audit
+from ideal.aggregation import mismatches
 from ideal.reference import default_resolver
-from ideal.warehouse import TABLES, published_table
+from ideal.warehouse import PUBLISHED, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +75,7 @@ def open_cycle(con: duckdb.DuckDBPyConnection, cycle: Cycle) -> Cycle:
                 f"{len(existing.expected_countries)} countries)."
             )
         return existing
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "INSERT INTO core_cycle__cycles (cycle_id, period_year, deadline, "
             "expected_countries, cycle_status, opened_at) VALUES (?, ?, ?, ?, 'open', ?)",
@@ -98,10 +97,6 @@ def open_cycle(con: duckdb.DuckDBPyConnection, cycle: Cycle) -> Cycle:
                 "expected_countries": sorted(cycle.expected_countries),
             },
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     logger.info("opened cycle %s (%s countries)", cycle.cycle_id, len(cycle.expected_countries))
     return get_cycle(con, cycle.cycle_id)
 
@@ -169,17 +164,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-@contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
 def close_cycle(con: duckdb.DuckDBPyConnection, cycle_id: str) -> Cycle:
     """open → closed: the cycle takes no more submissions. Closing a closed cycle is a no-op."""
     cycle = get_cycle(con, cycle_id)
@@ -187,18 +171,21 @@ def close_cycle(con: duckdb.DuckDBPyConnection, cycle_id: str) -> Cycle:
         return cycle
     if cycle.status == "published":
         raise CycleError(f"Cycle {cycle_id} is already published (revision {cycle.revision}).")
-    with _transaction(con):
+    with transaction(con):
         _close(con, cycle)
     logger.info("closed cycle %s", cycle_id)
     return get_cycle(con, cycle_id)
 
 
 def _close(con: duckdb.DuckDBPyConnection, cycle: Cycle, **details: object) -> None:
-    con.execute(
-        "UPDATE core_cycle__cycles SET cycle_status = 'closed' WHERE cycle_id = ?",
-        [cycle.cycle_id],
-    )
+    _set_status(con, cycle.cycle_id, "closed")
     audit.record(con, "close", cycle_id=cycle.cycle_id, details=details or None)
+
+
+def _set_status(con: duckdb.DuckDBPyConnection, cycle_id: str, status: str) -> None:
+    con.execute(
+        "UPDATE core_cycle__cycles SET cycle_status = ? WHERE cycle_id = ?", [status, cycle_id]
+    )
 
 
 def has_scores(con: duckdb.DuckDBPyConnection, cycle_id: str) -> bool:
@@ -226,7 +213,7 @@ def publish_revision(con: duckdb.DuckDBPyConnection, cycle_id: str) -> Cycle:
             f"Cycle {cycle_id} has no scores to publish: score it first "
             f"(`ideal run --cycle {cycle_id}`)."
         )
-    with _transaction(con):
+    with transaction(con):
         if cycle.status == "open":
             _close(con, cycle, before="publish")
         revision = _current_revision(con, cycle_id, create=True)
@@ -236,10 +223,7 @@ def publish_revision(con: duckdb.DuckDBPyConnection, cycle_id: str) -> Cycle:
             "WHERE cycle_id = ? AND revision = ?",
             [_now(), cycle_id, revision],
         )
-        con.execute(
-            "UPDATE core_cycle__cycles SET cycle_status = 'published' WHERE cycle_id = ?",
-            [cycle_id],
-        )
+        _set_status(con, cycle_id, "published")
         audit.record(
             con, "publish", cycle_id=cycle_id, revision=revision, details={"rows_frozen": n_rows}
         )
@@ -254,18 +238,23 @@ def _current_revision(con: duckdb.DuckDBPyConnection, cycle_id: str, *, create: 
     if row is not None and row[0] is not None:
         return int(row[0])
     if create:
-        con.execute(
-            "INSERT INTO core_cycle__revisions (cycle_id, revision, started_at, is_published) "
-            "VALUES (?, 1, ?, false)",
-            [cycle_id, _now()],
-        )
+        _start_revision(con, cycle_id, 1)
     return 1
+
+
+def _start_revision(
+    con: duckdb.DuckDBPyConnection, cycle_id: str, revision: int, reason: str | None = None
+) -> None:
+    con.execute(
+        "INSERT INTO core_cycle__revisions (cycle_id, revision, started_at, is_published, "
+        "reason) VALUES (?, ?, ?, false, ?)",
+        [cycle_id, revision, _now(), reason],
+    )
 
 
 def out_tables() -> list[str]:
     """The live out_ tables that publishing freezes (every out_ table but the copies)."""
-    published = {published_table(t).name for t in TABLES if t.layer == "out"}
-    return [t.name for t in TABLES if t.layer == "out" and t.name not in published]
+    return list(PUBLISHED)
 
 
 def snapshot(con: duckdb.DuckDBPyConnection, cycle_id: str, revision: int) -> int:
@@ -274,28 +263,26 @@ def snapshot(con: duckdb.DuckDBPyConnection, cycle_id: str, revision: int) -> in
     Runs inside the caller's transaction; returns the number of rows copied.
     """
     total = 0
-    for name in out_tables():
-        frozen = f"{name}_published"
+    for live, frozen in PUBLISHED.items():
         con.execute(
-            f"DELETE FROM {frozen} WHERE cycle_id = ? AND revision = ?", [cycle_id, revision]
+            f"DELETE FROM {frozen.name} WHERE cycle_id = ? AND revision = ?", [cycle_id, revision]
         )
         row = con.execute(
-            f"INSERT INTO {frozen} BY NAME SELECT CAST(? AS INTEGER) AS revision, * "
-            f"FROM {name} WHERE cycle_id = ?",
+            f"INSERT INTO {frozen.name} BY NAME SELECT CAST(? AS INTEGER) AS revision, * "
+            f"FROM {live} WHERE cycle_id = ?",
             [revision, cycle_id],
         ).fetchone()
         total += int(row[0]) if row else 0
     return total
 
 
-def check_scorable(con: duckdb.DuckDBPyConnection, cycle: Cycle, new_revision: bool) -> None:
+def check_scorable(cycle: Cycle, new_revision: bool) -> None:
     """Refuse to overwrite a published cycle's scores unless a new revision is asked for."""
-    current = get_cycle(con, cycle.cycle_id)
-    if current.status == "published" and not new_revision:
+    if cycle.status == "published" and not new_revision:
         raise CycleError(
-            f"Cycle {cycle.cycle_id} is published (revision {current.revision}): its scores "
+            f"Cycle {cycle.cycle_id} is published (revision {cycle.revision}): its scores "
             f"are frozen. To score it again, start a new revision: `ideal cycle revise "
-            f"{cycle.cycle_id} --reason …` (revision {current.revision} stays in the "
+            f"{cycle.cycle_id} --reason …` (revision {cycle.revision} stays in the "
             "out_…_published tables)."
         )
 
@@ -313,29 +300,18 @@ def record_scoring(
     """Note a scoring run of the cycle, inside the scoring transaction, before its writes.
 
     Returns the revision the scores belong to. On a published cycle (with
-    ``new_revision``) the published revision's copy is made sure of, a new revision is
-    started and the cycle is closed again until that one is published.
+    ``new_revision``) a new revision is started and the cycle is closed again until that
+    one is published; the published revision's copy was made when it was published (or,
+    for a cycle published under schema 1, by ``ideal.migrations``).
     """
     cycle = get_cycle(con, cycle_id)
-    check_scorable(con, cycle, new_revision)
+    check_scorable(cycle, new_revision)
     revision = _current_revision(con, cycle_id, create=True)
     details: dict[str, object] = {"methodology_sha256": methodology_sha256, "inputs": n_inputs}
     if cycle.status == "published":
-        frozen = con.execute(
-            "SELECT count(*) FROM out_run__manifests_published WHERE cycle_id = ? AND revision = ?",
-            [cycle_id, revision],
-        ).fetchone()
-        if not frozen or not frozen[0]:  # published by older code that made no copy
-            snapshot(con, cycle_id, revision)
         revision += 1
-        con.execute(
-            "INSERT INTO core_cycle__revisions VALUES (?, ?, ?, false, NULL, ?)",
-            [cycle_id, revision, _now(), reason],
-        )
-        con.execute(
-            "UPDATE core_cycle__cycles SET cycle_status = 'closed' WHERE cycle_id = ?",
-            [cycle_id],
-        )
+        _start_revision(con, cycle_id, revision, reason)
+        _set_status(con, cycle_id, "closed")
         details.update(new_revision=True, reason=reason)
         logger.info("cycle %s: scoring new revision %d", cycle_id, revision)
     elif new_revision:
@@ -387,12 +363,8 @@ def cycle_status(con: duckdb.DuckDBPyConnection, cycle_id: str) -> CycleStatus:
         "FROM raw_intake__submissions WHERE cycle_id = ? GROUP BY country_iso3",
         [cycle_id],
     ).fetchall()
-    mismatches = con.execute(
-        "SELECT country_iso3, indicator_code, reported_value, aggregated_value, "
-        "allowed_difference FROM core_threat__reconciliation WHERE cycle_id = ? AND is_mismatch "
-        "ORDER BY country_iso3, indicator_code",
-        [cycle_id],
-    ).fetchall()
+    found = mismatches(con, cycle_id)
+    n_mismatches = Counter(found["country_iso3"])
     published = con.execute(
         "SELECT revision FROM core_cycle__revisions WHERE cycle_id = ? AND is_published "
         "ORDER BY revision",
@@ -402,7 +374,7 @@ def cycle_status(con: duckdb.DuckDBPyConnection, cycle_id: str) -> CycleStatus:
     out = []
     for code in cycle.expected_countries:
         r = by_country.get(code)
-        n_mis = sum(1 for m in mismatches if m[0] == code)
+        n_mis = n_mismatches[code]
         if r is None:
             out.append(CountryStatus(code, "missing", 0, 0, 0, None, (), n_mis))
             continue
@@ -415,5 +387,14 @@ def cycle_status(con: duckdb.DuckDBPyConnection, cycle_id: str) -> CycleStatus:
         tuple(out),
         int(unattributed[1]) if unattributed else 0,
         tuple(int(p[0]) for p in published),
-        tuple((m[0], m[1], float(m[2]), float(m[3]), float(m[4])) for m in mismatches),
+        tuple(
+            (
+                m["country_iso3"],
+                m["indicator_code"],
+                float(m["reported_value"]),
+                float(m["aggregated_value"]),
+                float(m["allowed_difference"]),
+            )
+            for m in found.to_dict("records")
+        ),
     )

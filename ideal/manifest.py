@@ -10,9 +10,10 @@ This module adds what the row cannot say on its own and reads it back:
   changes): the manifest table has no column of its own for it yet;
 * the Monte Carlo seeds, read from the uncertainty tables that store them per row (they
   follow from the methodology file, whose sha256 the manifest records);
-* ``publish_cycle``: freeze a scored cycle once its manifest still matches the
-  warehouse's current inputs and the methodology file (the status change and the frozen
-  copy are ``ideal.cycles.publish_revision``).
+* ``publish_checked`` (in an open connection) and ``publish_cycle`` (from a workspace):
+  freeze a scored cycle once its manifest still matches the warehouse's current inputs
+  and the methodology file (the status change and the frozen copy are
+  ``ideal.cycles.publish_revision``).
 
 Everything here is a plain function over the workspace; ``pipelines/`` wraps them.
 """
@@ -31,7 +32,7 @@ import duckdb
 
 from ideal import __version__
 from ideal.config import PROJECT_ROOT, Workspace
-from ideal.cycles import CycleError, get_cycle, has_scores, publish_revision
+from ideal.cycles import Cycle, CycleError, get_cycle, publish_revision
 from ideal.scoring.methodology import load_methodology
 from ideal.warehouse import connect
 
@@ -186,37 +187,34 @@ def stale_reasons(
     return reasons
 
 
-def publish_cycle(ws: Workspace, cycle_id: str, methodology_path: Path | None = None) -> Manifest:
-    """Freeze a scored cycle (``ideal.cycles.publish_revision``); returns its manifest.
+def publish_checked(
+    con: duckdb.DuckDBPyConnection, cycle_id: str, methodology_sha256: str
+) -> Cycle:
+    """Freeze a scored cycle (``ideal.cycles.publish_revision``); returns its record.
 
-    Refused when the cycle has no scores, or when the manifest no longer matches the
+    Refused when the cycle has no scores, or when its manifest no longer matches the
     current inputs or the methodology file (score it again first). Publishing a published
     cycle changes nothing.
     """
-    _, method_sha = load_methodology(methodology_path)
-    with connect(ws.warehouse_path) as con:
-        cycle = get_cycle(con, cycle_id)
-        manifest = read_manifest(con, cycle_id)
-        if manifest is None or not has_scores(con, cycle_id):
-            raise CycleError(
-                f"Cycle {cycle_id} has no scores to publish: run the assessment_cycle "
-                "flow (or `ideal run --cycle …`) first."
-            )
-        if cycle.status == "published":
-            logger.info("cycle %s is already published", cycle_id)
-            return manifest
-        reasons = stale_reasons(con, manifest, method_sha)
+    cycle = get_cycle(con, cycle_id)
+    manifest = read_manifest(con, cycle_id)
+    if cycle.status != "published" and manifest is not None:
+        reasons = stale_reasons(con, manifest, methodology_sha256)
         if reasons:
             raise CycleError(
                 f"Cycle {cycle_id} cannot be published: {'; '.join(reasons)}. "
-                "Run the assessment cycle again, then publish."
+                f"Score it again (`ideal run --cycle {cycle_id}`), then publish."
             )
-        # the status change, the frozen copy of the out_ tables and the audit record
-        publish_revision(con, cycle_id)
-    logger.info(
-        "published cycle %s (methodology %s, %d inputs)",
-        cycle_id,
-        manifest.methodology_sha256[:12],
-        len(manifest.input_sha256s),
-    )
+    # refuses a cycle without scores; the status change, the frozen copy, the audit record
+    return publish_revision(con, cycle_id)
+
+
+def publish_cycle(ws: Workspace, cycle_id: str, methodology_path: Path | None = None) -> Manifest:
+    """``publish_checked`` in the workspace's warehouse; returns the cycle's manifest."""
+    _, method_sha = load_methodology(methodology_path)
+    with connect(ws.warehouse_path) as con:
+        publish_checked(con, cycle_id, method_sha)
+        manifest = read_manifest(con, cycle_id)
+    if manifest is None:  # published under schema 1 without a scoring run
+        raise CycleError(f"Cycle {cycle_id} has no manifest: score it first.")
     return manifest
