@@ -37,6 +37,7 @@ from ideal.validation import (
     issues_from_error,
     sort_issues,
 )
+from ideal.warehouse import borrowed_or_private
 
 logger = logging.getLogger(__name__)
 
@@ -141,9 +142,8 @@ def file_issues(
 
     columns = ", ".join(quality.EVENT_ROW_COLUMNS)
     parts = [] if clean is None else [f"SELECT {columns} FROM ({clean})"]
-    db = con if con is not None else duckdb.connect(config=dict(_OFFLINE_DUCKDB))
     frame = f"_ideal_valid_events_{uuid.uuid4().hex[:12]}"
-    try:
+    with borrowed_or_private(con) as db:
         if events:
             db.register(frame, _typed_frame(events, quality.EVENT_FIELDS))
             typed = ", ".join(
@@ -151,25 +151,22 @@ def file_issues(
                 for c in quality.EVENT_ROW_COLUMNS
             )
             parts.append(f"SELECT {typed} FROM {frame}")
-        table = quality.check_events(
-            db,
-            " UNION ALL ".join(parts),
-            ctx.catalogue,
-            cycle_id=ctx.cycle_id,
-            expected_countries=expected_countries,
-            previous=ctx.previous_event_counts,
-        )
-    finally:
-        if events:
-            db.unregister(frame)
-        if con is None:
-            db.close()
+        try:
+            table = quality.check_events(
+                db,
+                " UNION ALL ".join(parts),
+                ctx.catalogue,
+                cycle_id=ctx.cycle_id,
+                expected_countries=expected_countries,
+                previous=ctx.previous_event_counts,
+            )
+        finally:
+            if events:
+                db.unregister(frame)
     country = table.countries[0] if len(table.countries) == 1 else None
     return country, table.issues
 
 
-# A private in-memory database never fetches extensions (the intake's own setting).
-_OFFLINE_DUCKDB = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # The typed columns' SQL types, as the SQL path's query gives them; the others are text.
 _SQL_TYPES = {
     "source_row": "INTEGER",

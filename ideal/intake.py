@@ -25,8 +25,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -57,7 +56,7 @@ from ideal.validation import (
     issue,
     validate_submission,
 )
-from ideal.warehouse import TABLE_BY_NAME, replace_where
+from ideal.warehouse import TABLE_BY_NAME, borrowed_or_private, replace_where, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ def parse_and_validate(
         for whole in (False, True):
             try:
                 layout = sniff_csv(data, whole=whole)
-                with _duckdb(con) as c:
+                with borrowed_or_private(con) as c:
                     raw, result = validate_large_csv(
                         c, data, layout, ctx, cycle.expected_countries, path
                     )
@@ -269,20 +268,6 @@ def _more_lines_than(data: bytes, n: int) -> bool:
     return True
 
 
-@contextmanager
-def _duckdb(con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    if con is not None:
-        yield con
-        return
-    own = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    try:
-        yield own
-    finally:
-        own.close()
-
-
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     ws: Workspace,
@@ -345,8 +330,7 @@ def ingest_file(
         if status in ("rejected", "unreadable"):
             quarantine_path = quarantine(ws, cycle.cycle_id, sha, name, data, result, status)
 
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             # audit first: it sees which submissions this one supersedes
             audit.record_ingest(
                 con,
@@ -360,10 +344,6 @@ def ingest_file(
                 n_warnings=result.n_warnings,
             )
             _record_outcome(con, sha, cycle, raw, result, status, quarantine_path)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         drop_staged(con, raw.staged if raw is not None else None)
     logger.info(

@@ -671,6 +671,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 @contextmanager
+def borrowed_or_private(
+    con: duckdb.DuckDBPyConnection | None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con`` as it is, or a private in-memory DuckDB (offline) closed after the block."""
+    if con is not None:
+        yield con
+        return
+    own = duckdb.connect(config=dict(DUCKDB_CONFIG))
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+@contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse and close it after.
 
