@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ideal import cli_warehouse as wh
-from ideal.cli_common import err_console, exits_cleanly
+from ideal.cli_common import HomeOpt, ReportsOpt, err_console, exits_cleanly
 from ideal.cli_index import index_app
 from ideal.cli_report import report
 from ideal.config import DEMO_DIR, Workspace, workspace
@@ -62,14 +62,6 @@ console = Console()
 logger = logging.getLogger(__name__)
 
 
-HomeOpt = Annotated[
-    Path | None,
-    typer.Option("--home", help="Workspace folder (default: $IDEAL_HOME or ./var)."),
-]
-ReportsOpt = Annotated[
-    Path | None,
-    typer.Option("--reports", help="Reports folder (default: $IDEAL_REPORTS or ./reports)."),
-]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show progress logs.")]
 
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 err_console = Console(stderr=True)
+
+# The workspace options the commands share.
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Workspace folder (default: $IDEAL_HOME or ./var)."),
+]
+ReportsOpt = Annotated[
+    Path | None,
+    typer.Option("--reports", help="Reports folder (default: $IDEAL_REPORTS or ./reports)."),
+]
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

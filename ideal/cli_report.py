@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ideal.cli_common import err_console
+from ideal.cli_common import HomeOpt, ReportsOpt, err_console
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +37,8 @@ def report(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print each report to PDF with headless Chromium.")
     ] = False,
-    home: Annotated[
-        Path | None,
-        typer.Option("--home", help="Workspace folder (default: $IDEAL_HOME or ./var)."),
-    ] = None,
-    reports: Annotated[
-        Path | None,
-        typer.Option("--reports", help="Reports folder (default: $IDEAL_REPORTS or ./reports)."),
-    ] = None,
+    home: HomeOpt = None,
+    reports: ReportsOpt = None,
     classification: Annotated[
         str | None,
         typer.Option(

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ideal.cli_common import exits_cleanly
+from ideal.cli_common import HomeOpt, exits_cleanly
 from ideal.config import Workspace, workspace
 from ideal.warehouse import WarehouseError, connect
 
@@ -27,10 +27,6 @@ logger = logging.getLogger(__name__)
 
 _out = Console()
 
-HomeOpt = Annotated[
-    Path | None,
-    typer.Option("--home", help="Workspace folder (default: $IDEAL_HOME or ./var)."),
-]
 CycleOpt = Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2025.")]
 
 
