@@ -7,7 +7,6 @@ IDEAL_HOME, and DuckDB's own file lock is per process.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import threading
@@ -16,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from warehouse_support import write_events
+from warehouse_support import subprocess_env, write_events
 
 from ideal.assessment import ensure_cycle, ingest_paths
-from ideal.config import PROJECT_ROOT, Workspace
+from ideal.config import Workspace
 from ideal.cycles import Cycle
 from ideal.warehouse import WarehouseError, connect
 
@@ -50,12 +49,6 @@ print("released", flush=True)
 """
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _spawn(code: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
@@ -63,7 +56,7 @@ def _spawn(code: str, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(),
+        env=subprocess_env(),
     )
 
 

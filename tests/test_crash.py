@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from warehouse_support import DEMO_DIR, table_fingerprints, table_rows, write_events
+from warehouse_support import DEMO_DIR, subprocess_env, table_fingerprints, table_rows, write_events
 
 from ideal.assessment import ensure_cycle, ingest_paths, score
-from ideal.config import PROJECT_ROOT, Workspace, workspace
+from ideal.config import Workspace, workspace
 from ideal.cycles import Cycle, load_cycles_file
 from ideal.warehouse import WarehouseError, connect
 
@@ -50,12 +50,6 @@ with connect(ws.warehouse_path) as con:
         ingest_file(con, ws, Path(p), cycle, catalogue, resolver)
 print("done", flush=True)
 """
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def _fresh(root: Path) -> Workspace:
@@ -123,7 +117,7 @@ def test_kill_9_during_ingest_never_leaves_a_partial_submission(tmp_path: Path) 
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            env=_env(),
+            env=subprocess_env(),
         )
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, window * 1.2))

@@ -7,19 +7,27 @@ process and copied for each test that needs one, so each test owns its file.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import typer
 
-from ideal.config import DEMO_DIR, Workspace, workspace
+from ideal.config import DEMO_DIR, PROJECT_ROOT, Workspace, workspace
 from ideal.warehouse import TABLES, connect
 
 # Columns that record *when* something happened (or who): they differ between two runs
 # that are otherwise identical.
 VOLATILE = {"received_at", "opened_at", "run_at", "acted_at", "started_at", "published_at"}
 PATHS = {"archive_path", "quarantine_path"}
+
+
+def subprocess_env() -> dict[str, str]:
+    """This environment, with the project importable by a child ``python -c`` process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
 
 
 @functools.cache
