@@ -47,6 +47,14 @@ class Tolerance(BaseModel):
     relative: float = Field(0.0, ge=0)
     absolute: float = Field(0.0, ge=0)
 
+    def allowed_difference(self, reported: float) -> float:
+        """How far the events may fall from a reported value (``_ALLOWED_SQL`` in SQL)."""
+        return max(self.absolute, self.relative * abs(reported))
+
+
+# Tolerance.allowed_difference over the reconciliation's reported value (p) and rule (t).
+_ALLOWED_SQL = "greatest(t.tolerance_absolute, t.tolerance_relative * abs(p.value))"
+
 
 class Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -176,9 +184,8 @@ def view_sql(rules: Rules | None = None, catalogue: Catalogue | None = None) -> 
     reconciliation = (
         "SELECT p.cycle_id, p.country_iso3, p.indicator_code, p.value AS reported_value, "
         "a.value AS aggregated_value, a.n_events, a.value - p.value AS difference, "
-        "greatest(t.tolerance_absolute, t.tolerance_relative * abs(p.value)) "
-        "AS allowed_difference, abs(a.value - p.value) > greatest(t.tolerance_absolute, "
-        "t.tolerance_relative * abs(p.value)) AS is_mismatch "
+        f"{_ALLOWED_SQL} AS allowed_difference, "
+        f"abs(a.value - p.value) > {_ALLOWED_SQL} AS is_mismatch "
         f"FROM ({reported}) p JOIN core_threat__event_indicator_values a "
         "ON p.cycle_id = a.cycle_id AND p.country_iso3 = a.country_iso3 "
         f"AND p.indicator_code = a.indicator_code JOIN {tolerances} t "

@@ -1416,8 +1416,7 @@ def register_gaps(
             float(len(mine)) if count else sum(e.units for e in mine) / 10 ** (mine[0].decimals)
         )
         value = float(reported[rule.indicator] or 0.0)
-        tol = rules.tolerance_of(rule)
-        allowed = max(tol.absolute, tol.relative * abs(value))
+        allowed = rules.tolerance_of(rule).allowed_difference(value)
         out[rule.indicator] = (value, aggregated, abs(aggregated - value) > allowed)
     return out
 
