@@ -21,8 +21,8 @@ from ideal.catalogue import LANGS, Catalogue, load_catalogue
 from ideal.config import Workspace
 from ideal.cycles import (
     Cycle,
-    CycleError,
     check_scorable,
+    check_takes_submissions,
     get_cycle,
     open_cycle,
     previous_cycle,
@@ -120,11 +120,8 @@ def ingest_paths(
     outcomes = []
     with connect(ws.warehouse_path) as con:
         cycle = get_cycle(con, cycle_id)
-        if paths and cycle.status != "open":
-            raise CycleError(
-                f"Cycle {cycle_id} is {cycle.status}: it accepts no more submissions. "
-                "Ask the secretariat to open a new cycle or a revision."
-            )
+        if paths:
+            check_takes_submissions(cycle)
         for path in paths:
             outcome = ingest_file(con, ws, path, cycle, catalogue, resolver)
             if remove_from_inbox:

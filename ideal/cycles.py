@@ -53,6 +53,15 @@ class Cycle:
     revision: int = 1
 
 
+def check_takes_submissions(cycle: Cycle) -> None:
+    """Raise CycleError unless ``cycle`` is open: only an open cycle takes submissions."""
+    if cycle.status != "open":
+        raise CycleError(
+            f"Cycle {cycle.cycle_id} is {cycle.status}: it accepts no more submissions. "
+            "Ask the secretariat to open a new cycle or a revision."
+        )
+
+
 def open_cycle(con: duckdb.DuckDBPyConnection, cycle: Cycle) -> Cycle:
     """Record a new cycle; re-opening with the same definition is a no-op."""
     unknown = [c for c in cycle.expected_countries if default_resolver().try_resolve(c) != c]

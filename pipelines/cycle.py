@@ -32,6 +32,7 @@ from pipelines.common import (
     WAIT_SECONDS,
     WRITER_LIMIT,
     artifact_key,
+    ensure_limits,
     ws_of,
 )
 from pipelines.intake import intake
@@ -106,8 +107,13 @@ def assessment_cycle(
     without it, the latest open cycle is assessed (scheduled runs).
     """
     cycle = resolve_cycle(home, reports, None if cycle_id is None else str(cycle_id))
-    # the subflow also creates the concurrency limits score_cycle uses
-    received = intake(cycle_ids=[cycle], home=home, reports=reports)
+    if assessment.load_cycle(ws_of(home, reports), cycle).status == "open":
+        # the subflow also creates the concurrency limits score_cycle uses
+        received = intake(cycle_ids=[cycle], home=home, reports=reports)
+    else:  # a closed cycle is scored again on what it holds; its inbox waits
+        ensure_limits()
+        get_run_logger().info("cycle %s is closed: its inbox is not read", cycle)
+        received = []
     missing = close_check(home, reports, cycle)
     with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=WAIT_SECONDS):
         scored = score_cycle(home, reports, cycle)

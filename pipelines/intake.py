@@ -30,7 +30,7 @@ from prefect.concurrency.sync import concurrency
 
 from ideal import assessment
 from ideal.catalogue import load_catalogue
-from ideal.cycles import Cycle, CycleError
+from ideal.cycles import Cycle, check_takes_submissions
 from ideal.intake import parse_and_validate, pickup_inbox, sha256_bytes
 from ideal.reference import default_resolver
 from ideal.steward import render_pages
@@ -51,14 +51,13 @@ NOT_LOADED = "not_loaded"
 
 @task(name="find-cycles", **IO_TASK)
 def find_cycles(home: str | None, reports: str | None, cycle_ids: list[str] | None) -> list[Cycle]:
-    """The cycles to poll: those asked for (unless published), else every open one."""
+    """The cycles to poll: those asked for (each must be open), else every open one."""
     ws = ws_of(home, reports)
     if cycle_ids is None:
         return assessment.open_cycles(ws)
     cycles = [assessment.load_cycle(ws, c) for c in cycle_ids]
-    frozen = [c.cycle_id for c in cycles if c.status == "published"]
-    if frozen:
-        raise CycleError(f"Cycle {', '.join(frozen)} is published (frozen): no more intake.")
+    for cycle in cycles:  # before any file is validated, not when it is loaded
+        check_takes_submissions(cycle)
     return cycles
 
 

@@ -362,16 +362,31 @@ def test_rerun_on_the_same_inputs_gives_identical_out_tables(demo: DemoRun) -> N
 
 def test_publish_freezes_the_cycle(demo: DemoRun) -> None:
     from ideal.assessment import load_cycle
+    from ideal.cycles import close_cycle
     from ideal.intake import copy_into_inbox
+    from ideal.manifest import read_manifest
     from pipelines.cycle import assessment_cycle
     from pipelines.intake import intake
     from pipelines.publish import publish
 
     ws, cycle_id = demo.ws, demo.cycles[0].cycle_id  # the earlier cycle
     home, reports = str(ws.home), str(ws.reports_root)
+
+    # closed: scored again on what it holds, its inbox left alone; no intake into it
+    with connect(ws.warehouse_path) as con:
+        manifest = read_manifest(con, cycle_id)
+        assert manifest is not None and manifest.flow_run_id is None, "scored without Prefect"
+        close_cycle(con, cycle_id)
+    waiting = copy_into_inbox(ws, cycle_id, [next((DEMO_DIR / cycle_id).iterdir())])
+    rerun = assessment_cycle(cycle_id, home=home, reports=reports)
+    assert rerun["intake"] == [] and rerun["score"] and waiting[0].exists()
+    with pytest.raises(CycleError, match="closed: it accepts no more submissions"):
+        intake(cycle_ids=[cycle_id], home=home, reports=reports)
+    waiting[0].unlink()
+
     done = publish(int(cycle_id), home=home, reports=reports)  # as `--param cycle_id=2024`
     assert done["status"] == "published" and load_cycle(ws, cycle_id).status == "published"
-    assert done["scoring_flow_run_id"] is None, "it was scored without Prefect"
+    assert done["scoring_flow_run_id"] == rerun["flow_run_id"], "the run that scored it last"
     assert _artifacts(done["flow_run_id"])[f"manifest-{cycle_id}"].type == "markdown"
 
     with pytest.raises(CycleError, match="published"):
